@@ -1,0 +1,55 @@
+using Loyalty.Sdk;
+using Loyalty.Sdk.Pipeline;
+using Loyalty.Sdk.Programs;
+using Loyalty.Sdk.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+namespace Loyalty.Cli.Commands;
+
+/// <summary>Builds an engine for the CLI: the chosen store, the program, and a clock that follows the history.</summary>
+internal sealed class EngineHost : IAsyncDisposable
+{
+    private readonly ServiceProvider provider;
+
+    private EngineHost(ServiceProvider provider, ManualClock clock)
+    {
+        this.provider = provider;
+        Clock = clock;
+        Engine = provider.GetRequiredService<ILoyaltyEngine>();
+    }
+
+    public ILoyaltyEngine Engine { get; }
+
+    public ManualClock Clock { get; }
+
+    public static EngineHost Create(string store, string? connection, LoyaltyProgram program, Instant start)
+    {
+        var clock = new ManualClock(start);
+        var services = new ServiceCollection();
+        services.AddSingleton<IClock>(clock);
+        var builder = services.AddLoyalty().UseDefaultProgram(program);
+        switch (store)
+        {
+            case "memory":
+                if (connection is not null)
+                {
+                    throw new CliException("--connection is not used with --store memory.");
+                }
+
+                builder.UseInMemoryStorage();
+                break;
+            case "sqlite" or "postgres":
+                throw new CliException($"The {store} store is not available in this version yet; use --store memory.");
+            default:
+                throw new CliException($"Unknown store '{store}': use memory.");
+        }
+
+        return new EngineHost(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }), clock);
+    }
+
+    public ValueTask DisposeAsync() => provider.DisposeAsync();
+}
+
+/// <summary>A usage error with a message for the user (exit code 2).</summary>
+internal sealed class CliException(string message) : Exception(message);

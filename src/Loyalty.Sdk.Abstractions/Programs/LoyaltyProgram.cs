@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+using Loyalty.Sdk.Serialization;
+
+namespace Loyalty.Sdk.Programs;
+
+/// <summary>
+/// What a tenant's program consists of. Built in C# or read from JSON (see <c>docs/program.md</c>); validated before
+/// use with every problem listed by path. Each capability owns a section.
+/// </summary>
+public sealed record LoyaltyProgram
+{
+    /// <summary>The program's id, e.g. <c>acme-rewards</c>.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>Display name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Version of the definition; decisions record it as the rule version.</summary>
+    public int Version { get; init; } = 1;
+
+    /// <summary>The currency of the program's monetary traits and earning rates.</summary>
+    public required Currency BaseCurrency { get; init; }
+
+    /// <summary>Rates to convert other order currencies to <see cref="BaseCurrency"/> (1 unit of the key = value units
+    /// of the base currency). An order in a currency that is neither the base nor listed here is refused.</summary>
+    public IReadOnlyDictionary<string, decimal> ExchangeRates { get; init; } = new Dictionary<string, decimal>();
+
+    /// <summary>IANA time zone used when a customer has none.</summary>
+    public string DefaultTimeZone { get; init; } = "UTC";
+
+    /// <summary>ISO 3166-1 region used to read phone numbers without a country code.</summary>
+    public string DefaultRegion { get; init; } = "US";
+
+    /// <summary>Identifier types the host adds to the built-in ones.</summary>
+    public IReadOnlyList<IdentifierType> CustomIdentifierTypes { get; init; } = [];
+
+    /// <summary>Custom event kinds the host registers.</summary>
+    public IReadOnlyList<CustomEventDefinition> CustomEvents { get; init; } = [];
+
+    /// <summary>Whether an identifier type is known to the program (built in or registered).</summary>
+    public bool IsKnownIdentifierType(IdentifierType type) => type.IsBuiltIn || CustomIdentifierTypes.Contains(type);
+}
+
+/// <summary>The type of a custom event property.</summary>
+[JsonConverter(typeof(SnakeCaseEnumConverter<CustomPropertyType>))]
+public enum CustomPropertyType
+{
+    /// <summary>A JSON string.</summary>
+    String,
+
+    /// <summary>A JSON number.</summary>
+    Number,
+
+    /// <summary>A JSON boolean.</summary>
+    Boolean,
+}
+
+/// <summary>A custom event kind registered by the host.</summary>
+public sealed record CustomEventDefinition
+{
+    /// <summary>The event name (lower-case letters, digits and '_').</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Declared properties and their types; undeclared properties are refused.</summary>
+    public IReadOnlyDictionary<string, CustomPropertyType> Properties { get; init; } = new Dictionary<string, CustomPropertyType>();
+
+    /// <summary>Properties that must be present.</summary>
+    public IReadOnlyList<string> Required { get; init; } = [];
+}
+
+/// <summary>Supplies the program of each tenant.</summary>
+public interface IProgramProvider
+{
+    /// <summary>The program of <paramref name="tenant"/>; throws <see cref="Validation.LoyaltyException"/> when the
+    /// tenant has none.</summary>
+    LoyaltyProgram GetProgram(TenantId tenant);
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Loyalty.Sdk.Simulation;
+
+/// <summary>Renders <c>report.json</c> as one self-contained HTML page with inline SVG charts, for marketers.</summary>
+public static class HtmlReport
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly string[] Palette = ["#2f6fdf", "#19a974", "#ff8c42", "#a463f2", "#e7040f", "#00a3bf", "#ffb700", "#777777"];
+
+    /// <summary>Renders the page.</summary>
+    public static string Render(JsonObject report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var k = report["kpis"]!.AsObject();
+        var id = report["identity"]!.AsObject();
+        var currency = report["program"]?["baseCurrency"]?.GetValue<string>() ?? "";
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        html.Append("<title>Loyalty report</title><style>")
+            .Append("body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;background:#f6f7fb;color:#1d2433}")
+            .Append("header{background:#1d2433;color:#fff;padding:24px 32px}header h1{margin:0;font-size:24px}header p{margin:4px 0 0;opacity:.75}")
+            .Append("main{padding:24px 32px;max-width:1200px;margin:auto}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}")
+            .Append(".card{background:#fff;border-radius:10px;padding:14px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}.card b{display:block;font-size:24px;margin-top:4px}.card span{font-size:12px;color:#667;text-transform:uppercase;letter-spacing:.04em}")
+            .Append("section{background:#fff;border-radius:10px;padding:16px 20px;margin-top:18px;box-shadow:0 1px 3px rgba(0,0,0,.08)}section h2{margin:0 0 4px;font-size:18px}section p.note{color:#667;margin:0 0 10px;font-size:14px}")
+            .Append(".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px}svg text{font-size:11px;fill:#445}.muted{color:#889;font-style:italic}")
+            .Append("</style></head><body>");
+        html.Append(CultureInfo.InvariantCulture, $"<header><h1>Loyalty report — {E(report["program"]?["id"]?.ToString())}</h1><p>{E(report["source"]?.ToString())} · tenant {E(report["tenant"]?.ToString())}</p></header><main>");
+
+        html.Append("<div class=\"cards\">");
+        Card(html, "Customers", N(k["customers"]));
+        Card(html, "Orders", N(k["orders"]));
+        Card(html, "Net revenue", $"{N(k["netRevenue"])} {currency}");
+        Card(html, "Average order", $"{N(k["averageOrderValue"])} {currency}");
+        Card(html, "Repeat buyers", P(k["repeatPurchaseRate"]));
+        Card(html, "Return rate", P(k["returnRate"]));
+        html.Append("</div>");
+
+        html.Append("<section><h2>Revenue and orders by month</h2><p class=\"note\">Net of discounts, before returns, in the program's base currency.</p>");
+        var monthly = k["monthly"]!.AsArray();
+        var months = monthly.Select(m => m!["month"]!.GetValue<string>()).ToArray();
+        html.Append(BarChart(months, monthly.Select(m => D(m!["revenue"])).ToArray(), Palette[0], currency));
+        html.Append(LineChart(months, [("Orders", monthly.Select(m => D(m!["orders"])).ToArray()), ("Active buyers", monthly.Select(m => D(m!["activeBuyers"])).ToArray())]));
+        html.Append("</section>");
+
+        html.Append("<div class=\"grid\"><section><h2>Orders by channel</h2>");
+        var channels = k["ordersByChannel"]!.AsObject();
+        html.Append(HorizontalBars(channels.Select(c => (c.Key, D(c.Value))).ToArray(), ""));
+        html.Append("</section><section><h2>Revenue by category</h2>");
+        var categories = k["revenueByCategory"]!.AsObject();
+        html.Append(HorizontalBars(categories.Select(c => (c.Key, D(c.Value))).ToArray(), currency));
+        html.Append("</section></div>");
+
+        html.Append("<section><h2>Order values</h2><p class=\"note\">How many orders fall in each basket size.</p>");
+        var hist = k["orderValueHistogram"]!.AsArray();
+        html.Append(BarChart(hist.Select(h => h!["to"] is null ? $"{N(h["from"])}+" : $"{N(h!["from"])}–{N(h["to"])}").ToArray(), hist.Select(h => D(h!["orders"])).ToArray(), Palette[2], ""));
+        html.Append("</section>");
+
+        html.Append("<section><h2>Identity: one customer across channels</h2>");
+        if (id["truePeople"] is not null)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">{N(id["truePeople"])} real people became {N(id["customersResolved"])} customer profiles. Pairwise precision {P(id["pairwisePrecision"])}, recall {P(id["pairwiseRecall"])}: {N(id["peopleSplitAcrossCustomers"])} people are still split across several profiles and {N(id["customersJoiningSeveralPeople"])} profiles join several people (for example a shared household phone).</p>");
+            html.Append(HorizontalBars(
+                [("Real people", D(id["truePeople"])), ("Customer profiles", D(id["customersResolved"])), ("People split", D(id["peopleSplitAcrossCustomers"])), ("Profiles joining people", D(id["customersJoiningSeveralPeople"])), ("Merges", D(id["merges"]))], ""));
+        }
+        else
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">{N(id["customersResolved"])} customer profiles, {N(id["merges"])} merges, {N(id["identifiersPerCustomer"])} identifiers per customer.</p>");
+        }
+
+        html.Append("</section>");
+        foreach (var (key, title) in new[] { ("ledger", "Points ledger"), ("segments", "Segments"), ("consent", "Consent and contact pressure"), ("journeys", "Journeys"), ("predictive", "Predicted value and churn") })
+        {
+            if (report[key] is JsonObject section && section["available"]?.GetValue<bool>() == false)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<section><h2>{title}</h2><p class=\"muted\">{E(section["reason"]?.ToString())}</p></section>");
+            }
+        }
+
+        html.Append("</main></body></html>");
+        return html.ToString();
+    }
+
+    private static void Card(StringBuilder html, string label, string value) =>
+        html.Append(CultureInfo.InvariantCulture, $"<div class=\"card\"><span>{E(label)}</span><b>{E(value)}</b></div>");
+
+    private static string BarChart(string[] labels, double[] values, string color, string unit)
+    {
+        const int W = 1100, H = 240, L = 60, B = 30, T = 14;
+        var max = Math.Max(1, values.DefaultIfEmpty(0).Max());
+        var n = Math.Max(1, values.Length);
+        var slot = (W - L - 10) / (double)n;
+        var svg = new StringBuilder().Append(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {W} {H}\" width=\"100%\" role=\"img\">");
+        Axis(svg, max, W, H, L, B, T);
+        for (var i = 0; i < values.Length; i++)
+        {
+            var h = (H - B - T) * values[i] / max;
+            var x = L + (i * slot) + (slot * 0.15);
+            svg.Append(Inv, $"<rect x=\"{x:0.#}\" y=\"{H - B - h:0.#}\" width=\"{slot * 0.7:0.#}\" height=\"{h:0.#}\" fill=\"{color}\" rx=\"2\"><title>{E(labels[i])}: {values[i]:#,0.##} {E(unit)}</title></rect>");
+            if (n <= 24 || i % (n / 12 + 1) == 0)
+            {
+                svg.Append(Inv, $"<text x=\"{x + (slot * 0.35):0.#}\" y=\"{H - 12}\" text-anchor=\"middle\">{E(labels[i])}</text>");
+            }
+        }
+
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static string LineChart(string[] labels, (string Name, double[] Values)[] series)
+    {
+        const int W = 1100, H = 220, L = 60, B = 30, T = 14;
+        var max = Math.Max(1, series.SelectMany(s => s.Values).DefaultIfEmpty(0).Max());
+        var n = Math.Max(2, labels.Length);
+        var step = (W - L - 20) / (double)(n - 1);
+        var svg = new StringBuilder().Append(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {W} {H}\" width=\"100%\" role=\"img\">");
+        Axis(svg, max, W, H, L, B, T);
+        for (var s = 0; s < series.Length; s++)
+        {
+            var points = string.Join(' ', series[s].Values.Select((v, i) => string.Create(Inv, $"{L + (i * step):0.#},{H - B - ((H - B - T) * v / max):0.#}")));
+            svg.Append(Inv, $"<polyline points=\"{points}\" fill=\"none\" stroke=\"{Palette[s + 1]}\" stroke-width=\"2.5\"/>");
+            svg.Append(Inv, $"<rect x=\"{L + 10 + (s * 140)}\" y=\"{T}\" width=\"12\" height=\"12\" fill=\"{Palette[s + 1]}\"/><text x=\"{L + 28 + (s * 140)}\" y=\"{T + 10}\">{E(series[s].Name)}</text>");
+        }
+
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static string HorizontalBars((string Label, double Value)[] rows, string unit)
+    {
+        const int W = 520, Row = 26, L = 150;
+        var max = Math.Max(1, rows.Select(r => r.Value).DefaultIfEmpty(0).Max());
+        var svg = new StringBuilder().Append(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {W} {(rows.Length * Row) + 6}\" width=\"100%\" role=\"img\">");
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var w = (W - L - 90) * rows[i].Value / max;
+            var y = (i * Row) + 4;
+            svg.Append(Inv, $"<text x=\"{L - 8}\" y=\"{y + 14}\" text-anchor=\"end\">{E(rows[i].Label)}</text>");
+            svg.Append(Inv, $"<rect x=\"{L}\" y=\"{y}\" width=\"{w:0.#}\" height=\"{Row - 8}\" fill=\"{Palette[i % Palette.Length]}\" rx=\"3\"/>");
+            svg.Append(Inv, $"<text x=\"{L + w + 6:0.#}\" y=\"{y + 14}\">{rows[i].Value:#,0.##} {E(unit)}</text>");
+        }
+
+        return svg.Append("</svg>").ToString();
+    }
+
+    private static void Axis(StringBuilder svg, double max, int w, int h, int l, int b, int t)
+    {
+        for (var g = 0; g <= 4; g++)
+        {
+            var y = h - b - ((h - b - t) * g / 4.0);
+            svg.Append(Inv, $"<line x1=\"{l}\" x2=\"{w - 10}\" y1=\"{y:0.#}\" y2=\"{y:0.#}\" stroke=\"#e3e6ee\"/><text x=\"{l - 6}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{max * g / 4:#,0}</text>");
+        }
+    }
+
+    private static double D(JsonNode? node) => node is null ? 0 : double.Parse(node.ToJsonString(), Inv);
+
+    private static string N(JsonNode? node) => node is null ? "–" : D(node).ToString("#,0.##", Inv);
+
+    private static string P(JsonNode? node) => node is null ? "–" : (D(node) * 100).ToString("0.0", Inv) + "%";
+
+    private static string E(string? text) => WebUtility.HtmlEncode(text ?? string.Empty);
+}

@@ -1,0 +1,20 @@
+using Loyalty.Sdk.Programs;
+using NodaTime;
+
+namespace Loyalty.Sdk.Pipeline;
+
+/// <summary>Options of the engine, validated at start.</summary>
+public sealed class LoyaltyOptions
+{
+    /// <summary>The program of tenants that have none in <see cref="Programs"/>.</summary>
+    public LoyaltyProgram? DefaultProgram { get; set; }
+
+    /// <summary>Programs by tenant id.</summary>
+    public IDictionary<string, LoyaltyProgram> Programs { get; } = new Dictionary<string, LoyaltyProgram>(StringComparer.Ordinal);
+
+    /// <summary>How far after the engine clock an event may be dated (clock skew between systems). Default 5 minutes.</summary>
+    public Duration MaxFutureSkew { get; set; } = Duration.FromMinutes(5);
+
+    /// <summary>The largest batch <see cref="ILoyaltyEngine.IngestBatchAsync"/> accepts. Default 10,000.</summary>
+    public int MaxBatchSize { get; set; } = 10_000;
+}

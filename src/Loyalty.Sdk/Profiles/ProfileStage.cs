@@ -1,0 +1,223 @@
+using Loyalty.Sdk.Events;
+using Loyalty.Sdk.Identity;
+using Loyalty.Sdk.Pipeline;
+using Loyalty.Sdk.Programs;
+using Loyalty.Sdk.Storage;
+using Loyalty.Sdk.Validation;
+using NodaTime;
+
+namespace Loyalty.Sdk.Profiles;
+
+/// <summary>
+/// Keeps the profile (what the customer told us) and the basic computed traits (orders, spend, returns, recency,
+/// engagement) up to date, in O(1) per event, and keeps the orders needed to apply returns by line.
+/// </summary>
+public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant
+{
+    /// <inheritdoc />
+    public async ValueTask ProcessAsync(IngestContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var customer = context.RequireCustomer();
+        var session = context.Session;
+        var e = context.Event;
+        var stored = await session.Profiles.GetAsync(customer, cancellationToken).ConfigureAwait(false);
+        var profile = stored ?? new CustomerProfile { Customer = customer, FirstSeen = e.OccurredAt, LastSeen = e.OccurredAt };
+        profile = profile with
+        {
+            FirstSeen = e.OccurredAt < profile.FirstSeen ? e.OccurredAt : profile.FirstSeen,
+            LastSeen = e.OccurredAt > profile.LastSeen ? e.OccurredAt : profile.LastSeen,
+        };
+        var traits = profile.Traits with { LastChannel = e.Channel };
+
+        switch (e)
+        {
+            case SignedUp s:
+                profile = Apply(profile, s.Profile) with { SignedUpAt = profile.SignedUpAt ?? e.OccurredAt };
+                break;
+            case ProfileUpdated p:
+                profile = Apply(profile, p.Profile);
+                break;
+            case OrderPlaced o:
+                if (await session.Orders.GetAsync(o.OrderId, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    context.Decide(Capabilities.Profile, "order_ignored", "profile.order_natural_key", $"Order {o.OrderId} was already placed under another event id; counted once.",
+                        new Dictionary<string, string> { ["orderId"] = o.OrderId });
+                    break;
+                }
+
+                await session.Orders.SaveAsync(
+                    new OrderRecord
+                    {
+                        OrderId = o.OrderId, Customer = customer, PlacedAt = o.OccurredAt, Currency = o.Currency, Lines = o.Lines, Total = o.Total,
+                    },
+                    0,
+                    cancellationToken).ConfigureAwait(false);
+                var value = ToBase(context.Program, o.Currency, o.Subtotal - o.Discount);
+                traits = traits with
+                {
+                    Orders = traits.Orders + 1,
+                    GrossSpend = traits.GrossSpend + value,
+                    FirstOrderAt = Min(traits.FirstOrderAt, o.OccurredAt),
+                    LastOrderAt = Max(traits.LastOrderAt, o.OccurredAt),
+                };
+                break;
+            case OrderCompleted c:
+                var completed = await RequireOrderAsync(session, c.OrderId, cancellationToken).ConfigureAwait(false);
+                await session.Orders.SaveAsync(completed with { Completed = true }, completed.Version, cancellationToken).ConfigureAwait(false);
+                break;
+            case OrderReturned r:
+                traits = await ApplyReturnAsync(context, r.OrderId, r.ReturnId, r.Lines, cancellation: false, traits, cancellationToken).ConfigureAwait(false);
+                break;
+            case OrderCancelled c:
+                traits = await ApplyReturnAsync(context, c.OrderId, "cancel:" + c.Id.Value, c.Lines, cancellation: true, traits, cancellationToken).ConfigureAwait(false);
+                break;
+            case Interaction:
+                traits = traits with { Interactions = traits.Interactions + 1, LastInteractionAt = Max(traits.LastInteractionAt, e.OccurredAt) };
+                break;
+            case CartAbandoned:
+                traits = traits with { AbandonedCarts = traits.AbandonedCarts + 1 };
+                break;
+            case SupportTicket { Status: TicketStatus.Opened }:
+                traits = traits with { SupportTickets = traits.SupportTickets + 1 };
+                break;
+            case ReviewSubmitted:
+                traits = traits with { Reviews = traits.Reviews + 1 };
+                break;
+        }
+
+        profile = profile with { Traits = traits };
+        await session.Profiles.SaveAsync(profile, stored?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+        context.Profile = profile with { Version = (stored?.Version ?? 0) + 1 };
+    }
+
+    /// <inheritdoc />
+    public async ValueTask OnMergedAsync(CustomerMerged merge, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(merge);
+        var profiles = merge.Context.Session.Profiles;
+        var absorbed = await profiles.GetAsync(merge.Absorbed, cancellationToken).ConfigureAwait(false);
+        if (absorbed is null)
+        {
+            return;
+        }
+
+        var survivor = await profiles.GetAsync(merge.Survivor, cancellationToken).ConfigureAwait(false);
+        if (survivor is null)
+        {
+            await profiles.SaveAsync(absorbed with { Customer = merge.Survivor }, 0, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var a = absorbed.Traits;
+            var s = survivor.Traits;
+            var merged = survivor with
+            {
+                FirstSeen = absorbed.FirstSeen < survivor.FirstSeen ? absorbed.FirstSeen : survivor.FirstSeen,
+                LastSeen = absorbed.LastSeen > survivor.LastSeen ? absorbed.LastSeen : survivor.LastSeen,
+                GivenName = survivor.GivenName ?? absorbed.GivenName,
+                FamilyName = survivor.FamilyName ?? absorbed.FamilyName,
+                BirthDate = survivor.BirthDate ?? absorbed.BirthDate,
+                TimeZone = survivor.TimeZone ?? absorbed.TimeZone,
+                Locale = survivor.Locale ?? absorbed.Locale,
+                Address = survivor.Address ?? absorbed.Address,
+                SignedUpAt = Min(survivor.SignedUpAt, absorbed.SignedUpAt),
+                Traits = new CustomerTraits
+                {
+                    Orders = s.Orders + a.Orders,
+                    CancelledOrders = s.CancelledOrders + a.CancelledOrders,
+                    Returns = s.Returns + a.Returns,
+                    GrossSpend = s.GrossSpend + a.GrossSpend,
+                    ReturnedValue = s.ReturnedValue + a.ReturnedValue,
+                    FirstOrderAt = Min(s.FirstOrderAt, a.FirstOrderAt),
+                    LastOrderAt = Max(s.LastOrderAt, a.LastOrderAt),
+                    Interactions = s.Interactions + a.Interactions,
+                    LastInteractionAt = Max(s.LastInteractionAt, a.LastInteractionAt),
+                    AbandonedCarts = s.AbandonedCarts + a.AbandonedCarts,
+                    SupportTickets = s.SupportTickets + a.SupportTickets,
+                    Reviews = s.Reviews + a.Reviews,
+                    LastChannel = s.LastChannel ?? a.LastChannel,
+                },
+            };
+            await profiles.SaveAsync(merged, survivor.Version, cancellationToken).ConfigureAwait(false);
+        }
+
+        await profiles.DeleteAsync(merge.Absorbed, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<CustomerTraits> ApplyReturnAsync(
+        IngestContext context, string orderId, string returnId, IReadOnlyList<OrderLineQuantity> lines, bool cancellation, CustomerTraits traits, CancellationToken cancellationToken)
+    {
+        var session = context.Session;
+        var order = await RequireOrderAsync(session, orderId, cancellationToken).ConfigureAwait(false);
+        if (order.AppliedReturns.Contains(returnId))
+        {
+            return traits;
+        }
+
+        var returned = new Dictionary<string, int>(order.ReturnedQuantities, StringComparer.Ordinal);
+        var requested = lines.Count == 0
+            ? order.Lines.Select(l => new OrderLineQuantity { LineId = l.LineId, Quantity = l.Quantity - returned.GetValueOrDefault(l.LineId) }).Where(l => l.Quantity > 0).ToList()
+            : lines.ToList();
+        var errors = new List<ValidationError>();
+        decimal value = 0;
+        for (var i = 0; i < requested.Count; i++)
+        {
+            var req = requested[i];
+            var line = order.Lines.FirstOrDefault(l => l.LineId == req.LineId);
+            if (line is null)
+            {
+                errors.Add(new ValidationError($"$.lines[{i}].lineId", "unknown_line", $"Order {orderId} has no line '{req.LineId}'."));
+                continue;
+            }
+
+            var left = line.Quantity - returned.GetValueOrDefault(line.LineId);
+            if (req.Quantity > left)
+            {
+                errors.Add(new ValidationError($"$.lines[{i}].quantity", "exceeds_remaining", $"Only {left} unit(s) of line '{line.LineId}' remain to return or cancel."));
+                continue;
+            }
+
+            returned[line.LineId] = returned.GetValueOrDefault(line.LineId) + req.Quantity;
+            value += req.Quantity * line.UnitPrice;
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new EventValidationException(errors);
+        }
+
+        var whole = order.Lines.All(l => returned.GetValueOrDefault(l.LineId) >= l.Quantity);
+        await session.Orders.SaveAsync(order with { ReturnedQuantities = returned, AppliedReturns = [.. order.AppliedReturns, returnId] }, order.Version, cancellationToken).ConfigureAwait(false);
+        var baseValue = ToBase(context.Program, order.Currency, value);
+        return traits with
+        {
+            Returns = traits.Returns + (cancellation ? 0 : 1),
+            CancelledOrders = traits.CancelledOrders + (cancellation && whole ? 1 : 0),
+            ReturnedValue = traits.ReturnedValue + baseValue,
+        };
+    }
+
+    private static async ValueTask<OrderRecord> RequireOrderAsync(ILoyaltyStoreSession session, string orderId, CancellationToken cancellationToken) =>
+        await session.Orders.GetAsync(orderId, cancellationToken).ConfigureAwait(false)
+        ?? throw new EventValidationException([new ValidationError("$.orderId", "unknown_order", $"No order '{orderId}' was placed.")]);
+
+    private static decimal ToBase(LoyaltyProgram program, Currency currency, decimal amount) =>
+        currency == program.BaseCurrency ? amount : decimal.Round(amount * program.ExchangeRates[currency.Code], program.BaseCurrency.MinorUnits);
+
+    private static CustomerProfile Apply(CustomerProfile profile, ProfileData? data) => data is null
+        ? profile
+        : profile with
+        {
+            GivenName = data.GivenName ?? profile.GivenName,
+            FamilyName = data.FamilyName ?? profile.FamilyName,
+            BirthDate = data.BirthDate ?? profile.BirthDate,
+            TimeZone = data.TimeZone ?? profile.TimeZone,
+            Locale = data.Locale ?? profile.Locale,
+            Address = data.Address ?? profile.Address,
+        };
+
+    private static Instant? Min(Instant? a, Instant? b) => a is null ? b : b is null ? a : (a < b ? a : b);
+
+    private static Instant? Max(Instant? a, Instant? b) => a is null ? b : b is null ? a : (a > b ? a : b);
+}

@@ -1,0 +1,20 @@
+using System.Text.Json.Serialization;
+using Loyalty.Sdk.Events;
+using Loyalty.Sdk.Pipeline;
+using Loyalty.Sdk.Programs;
+
+namespace Loyalty.Sdk.Serialization;
+
+/// <summary>Source-generated System.Text.Json metadata for every wire type of the SDK.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    AllowOutOfOrderMetadataProperties = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+    AllowTrailingCommas = true)]
+[JsonSerializable(typeof(LoyaltyEvent))]
+[JsonSerializable(typeof(LoyaltyProgram))]
+[JsonSerializable(typeof(IngestResult))]
+[JsonSerializable(typeof(IReadOnlyList<Decision>))]
+public sealed partial class LoyaltyJsonContext : JsonSerializerContext;

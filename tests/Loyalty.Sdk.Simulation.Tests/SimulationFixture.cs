@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+using Loyalty.Sdk;
+using Loyalty.Sdk.Pipeline;
+using Loyalty.Sdk.Programs;
+using Loyalty.Sdk.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+
+namespace Loyalty.Sdk.Simulation.Tests;
+
+/// <summary>One small simulation shared by the tests of this class.</summary>
+public sealed class SimulationFixture : IAsyncLifetime
+{
+    public static readonly ShopSettings Settings = new() { Customers = 300, Days = 90, Seed = 7 };
+
+    public GeneratedShop Shop { get; private set; } = null!;
+
+    public IngestLog Log { get; private set; } = null!;
+
+    public JsonObject Report { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Shop = ShopGenerator.Generate(Settings);
+        var clock = new ManualClock(Settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant());
+        var services = new ServiceCollection().AddSingleton<IClock>(clock);
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail());
+        await using var provider = services.BuildServiceProvider();
+        var engine = provider.GetRequiredService<ILoyaltyEngine>();
+        Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100);
+        Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test");
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
