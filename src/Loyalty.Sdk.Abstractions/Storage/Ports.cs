@@ -19,8 +19,11 @@ public interface ILoyaltyStore
     IOutboxStore Outbox { get; }
 }
 
-/// <summary>A unit of work over one tenant's data.</summary>
-public interface ILoyaltyStoreSession : IAsyncDisposable
+/// <summary>
+/// A unit of work over one tenant's data. The interface is partial: each capability declares the repository it needs
+/// in its own file (e.g. <c>Ledger/ILedgerRepository.cs</c>), so a capability's storage contract lives with it.
+/// </summary>
+public partial interface ILoyaltyStoreSession : IAsyncDisposable
 {
     /// <summary>The tenant of every read and write.</summary>
     TenantId Tenant { get; }

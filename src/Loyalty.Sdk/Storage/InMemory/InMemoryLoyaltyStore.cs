@@ -11,7 +11,7 @@ namespace Loyalty.Sdk.Storage.InMemory;
 /// Data lives as long as the process. Use it for tests, simulations and single-process hosts that keep their own
 /// event history for replay.
 /// </summary>
-public sealed class InMemoryLoyaltyStore : ILoyaltyStore
+public sealed partial class InMemoryLoyaltyStore : ILoyaltyStore
 {
     private readonly ConcurrentDictionary<TenantId, TenantData> tenants = new();
 
@@ -61,9 +61,31 @@ public sealed class InMemoryLoyaltyStore : ILoyaltyStore
         public object OutboxLock { get; } = new();
 
         public Dictionary<string, InMemoryOutboxStore.Entry> Outbox { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Per-capability data, keyed by its type (see <see cref="InMemorySession.Part{T}"/>).</summary>
+        public ConcurrentDictionary<Type, object> Extensions { get; } = new();
+
+        public T Extension<T>()
+            where T : new() => (T)Extensions.GetOrAdd(typeof(T), _ => new T());
     }
 
-    private sealed class InMemorySession(TenantId tenant, TenantData data) : ILoyaltyStoreSession,
+    /// <summary>
+    /// The in-memory side of one capability within a session: it buffers writes, checks them before anything is
+    /// applied (<see cref="Validate"/>), applies them on commit, and forgets them on clear.
+    /// </summary>
+    internal interface IInMemoryPart
+    {
+        /// <summary>Throws (e.g. a concurrency conflict) if the buffered writes cannot be applied.</summary>
+        void Validate();
+
+        /// <summary>Applies the buffered writes to the tenant's data.</summary>
+        void Apply();
+
+        /// <summary>Forgets the buffered writes.</summary>
+        void Clear();
+    }
+
+    internal sealed partial class InMemorySession(TenantId tenant, TenantData data) : ILoyaltyStoreSession,
         IProcessedEventRepository, IIdentityRepository, IProfileRepository, IOrderRepository, IDecisionRepository, IOutboxRepository
     {
         private readonly Dictionary<EventId, ProcessedEvent> events = [];
@@ -73,6 +95,7 @@ public sealed class InMemoryLoyaltyStore : ILoyaltyStore
         private readonly Dictionary<string, (OrderRecord Value, long Expected)> orders = new(StringComparer.Ordinal);
         private readonly List<Decision> decisions = [];
         private readonly Dictionary<string, OutboxMessage> outbox = new(StringComparer.Ordinal);
+        private readonly Dictionary<Type, IInMemoryPart> parts = [];
         private bool disposed;
 
         public TenantId Tenant => tenant;
@@ -109,9 +132,19 @@ public sealed class InMemoryLoyaltyStore : ILoyaltyStore
                 CheckVersion(data.Orders.TryGetValue(id, out var stored) ? stored.Version : 0, expected, $"order {id}");
             }
 
+            foreach (var part in parts.Values)
+            {
+                part.Validate();
+            }
+
             foreach (var (id, e) in events)
             {
                 data.Events[id] = e;
+            }
+
+            foreach (var part in parts.Values)
+            {
+                part.Apply();
             }
 
             foreach (var (id, (value, _)) in identities)
@@ -261,7 +294,20 @@ public sealed class InMemoryLoyaltyStore : ILoyaltyStore
             return ValueTask.FromResult(!exists && outbox.TryAdd(message.Key, message));
         }
 
-        private static void CheckVersion(long stored, long expected, string what)
+        /// <summary>The session's part of type <typeparamref name="T"/>, created on first use.</summary>
+        internal T Part<T>(Func<TenantData, T> create)
+            where T : IInMemoryPart
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (!parts.TryGetValue(typeof(T), out var part))
+            {
+                parts[typeof(T)] = part = create(data);
+            }
+
+            return (T)part;
+        }
+
+        internal static void CheckVersion(long stored, long expected, string what)
         {
             if (stored != expected)
             {
@@ -278,6 +324,10 @@ public sealed class InMemoryLoyaltyStore : ILoyaltyStore
             orders.Clear();
             decisions.Clear();
             outbox.Clear();
+            foreach (var part in parts.Values)
+            {
+                part.Clear();
+            }
         }
     }
 }
