@@ -5,4 +5,6 @@ var root = new RootCommand("loyalty — the Loyalty.Sdk command-line tool: simul
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ProgramCommand.Create());
+root.Subcommands.Add(ClvCommand.Create());
+root.Subcommands.Add(IdentityCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -16,6 +16,8 @@ public sealed class PublicApiTests
         ["Loyalty.Sdk.Abstractions"] = typeof(ILoyaltyEngine).Assembly,
         ["Loyalty.Sdk"] = typeof(LoyaltyEngine).Assembly,
         ["Loyalty.Sdk.Simulation"] = typeof(ShopGenerator).Assembly,
+        ["Loyalty.Sdk.Predictive"] = typeof(Loyalty.Sdk.Predictive.BgNbdModel).Assembly,
+        ["Loyalty.Sdk.Identity.Matching"] = typeof(Loyalty.Sdk.Identity.Matching.IdentityMatcher).Assembly,
     };
 
     [Theory]
