@@ -328,7 +328,9 @@ public sealed class CustomerScorer
             {
                 var ratio = (aa + n - 1) * (bb + n - 1) / ((c0 + n - 1) * n);
                 coefficient *= ratio;
-                if ((Math.Abs(coefficient) * (clvMoment + horizonMoment) <= threshold && Math.Abs(ratio) * zMax < 1 && Math.Abs(ratio) < 1)
+                // Once ratio·zMax < 1 the tail decays geometrically (the ratio only moves towards 1 as n grows), so it
+                // can stop; requiring ratio < 1 as well would never stop when a > r + 2.
+                if ((Math.Abs(coefficient) * (clvMoment + horizonMoment) <= threshold && Math.Abs(ratio) * zMax < 1)
                     || clvMoment + horizonMoment == 0
                     || n >= BgNbdMath.MaxSeriesTerms)
                 {

@@ -72,6 +72,25 @@ public static class HtmlReport
         }
 
         html.Append("</section>");
+        if (report["predictive"] is JsonObject predictive && predictive["available"]?.GetValue<bool>() == true)
+        {
+            html.Append("<section><h2>Predicted value and churn</h2>");
+            if (predictive["churnAuc"] is not null)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">The probability that a customer is still active separates people who really stopped buying from those who did not with an AUC of {N(predictive["churnAuc"])}, {N(predictive["churnAucRepeatBuyers"])} among repeat buyers (mean P(alive) {N(predictive["meanPAliveChurned"])} for those who stopped, {N(predictive["meanPAliveActive"])} for the others).</p>");
+            }
+
+            if (predictive["holdout"] is JsonObject holdout)
+            {
+                html.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">Fitted on the history up to {E(holdout["calibrationEnd"]?.ToString())}, the model predicted {N(holdout["predictedPurchases"])} purchases in the next {N(holdout["weeks"])} weeks; customers made {N(holdout["actualPurchases"])} ({N(holdout["errorPercent"])}%). Mean purchases per customer by past frequency:</p>");
+                var buckets = holdout["byFrequency"]!.AsArray();
+                var labels = buckets.Select(b => $"{b!["frequency"]} repeat").ToArray();
+                html.Append(LineChart(labels, [("Actual", buckets.Select(b => D(b!["actualMean"])).ToArray()), ("Predicted", buckets.Select(b => D(b!["predictedMean"])).ToArray())]));
+            }
+
+            html.Append("</section>");
+        }
+
         foreach (var (key, title) in new[] { ("ledger", "Points ledger"), ("segments", "Segments"), ("consent", "Consent and contact pressure"), ("journeys", "Journeys"), ("predictive", "Predicted value and churn") })
         {
             if (report[key] is JsonObject section && section["available"]?.GetValue<bool>() == false)

@@ -23,9 +23,11 @@ public static class ReportBuilder
     /// <param name="log">What ingestion produced.</param>
     /// <param name="truth">The generator's truth, when the history is synthetic.</param>
     /// <param name="source">What produced the history (e.g. <c>loyalty simulate</c>).</param>
+    /// <param name="predictive">Inputs of the predictive section, when the capability is registered.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     public static async Task<JsonObject> BuildAsync(
-        ILoyaltyEngine engine, LoyaltyProgram program, TenantId tenant, IReadOnlyList<LoyaltyEvent> events, IngestLog log, GeneratedShop? truth, string source, CancellationToken cancellationToken = default)
+        ILoyaltyEngine engine, LoyaltyProgram program, TenantId tenant, IReadOnlyList<LoyaltyEvent> events, IngestLog log, GeneratedShop? truth, string source,
+        PredictiveReportInputs? predictive = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(program);
@@ -77,7 +79,9 @@ public static class ReportBuilder
         report["segments"] = NotYet("The segmentation capability is not registered in this engine yet.");
         report["consent"] = NotYet("The consent capability is not registered in this engine yet.");
         report["journeys"] = NotYet("The journey capability is not registered in this engine yet.");
-        report["predictive"] = NotYet("The predictive capability is not registered in this engine yet.");
+        report["predictive"] = predictive is null
+            ? NotYet("The predictive capability is not registered in this engine.")
+            : await PredictiveSection.BuildAsync(predictive.Service, predictive.Checkpoint, tenant, predictive.End, truth is null ? null : MajorityPerson(log, finalOf, truth), truth, cancellationToken).ConfigureAwait(false);
         var customerOfEvent = log.Results.Where(r => r.Outcome == IngestOutcome.Applied && r.Customer is not null)
             .ToDictionary(r => r.EventId, r => finalOf[r.Customer!.Value]);
         report["kpis"] = Kpis(program, events, log, profiles, customerOfEvent, truth);
@@ -98,6 +102,12 @@ public static class ReportBuilder
 
     /// <summary>The section of a capability that is not registered.</summary>
     public static JsonObject NotYet(string reason) => new() { ["available"] = false, ["reason"] = reason };
+
+    // The person behind each final customer: the one who caused most of its events.
+    private static Dictionary<CustomerId, int> MajorityPerson(IngestLog log, Dictionary<CustomerId, CustomerId> finalOf, GeneratedShop truth) =>
+        log.Results.Where(r => r.Outcome == IngestOutcome.Applied && r.Customer is not null)
+            .GroupBy(r => finalOf[r.Customer!.Value])
+            .ToDictionary(g => g.Key, g => g.GroupBy(r => truth.PersonOfEvent[r.EventId]).OrderByDescending(p => p.Count()).ThenBy(p => p.Key).First().Key);
 
     private static JsonObject Identity(IngestLog log, Dictionary<CustomerId, CustomerId> finalOf, Dictionary<CustomerId, int> identifiers, int merges, int blocked, GeneratedShop? truth)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Loyalty.Sdk;
 using Loyalty.Sdk.Pipeline;
+using Loyalty.Sdk.Predictive.Engine;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Simulation;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +12,7 @@ namespace Loyalty.Sdk.Simulation.Tests;
 /// <summary>One small simulation shared by the tests of this class.</summary>
 public sealed class SimulationFixture : IAsyncLifetime
 {
-    public static readonly ShopSettings Settings = new() { Customers = 300, Days = 90, Seed = 7 };
+    public static readonly ShopSettings Settings = new() { Customers = 300, Days = 240, Seed = 7 };
 
     public GeneratedShop Shop { get; private set; } = null!;
 
@@ -24,11 +25,14 @@ public sealed class SimulationFixture : IAsyncLifetime
         Shop = ShopGenerator.Generate(Settings);
         var clock = new ManualClock(Settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant());
         var services = new ServiceCollection().AddSingleton<IClock>(clock);
-        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail());
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddPredictive();
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<ILoyaltyEngine>();
-        Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100);
-        Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test");
+        var predictive = provider.GetRequiredService<IPredictiveService>();
+        var lastDay = Settings.Start.PlusDays(Settings.Days - 1);
+        var checkpoint = new PredictiveCheckpoint(predictive, Settings.Tenant, lastDay.PlusDays(-60));
+        Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100, onNewDay: checkpoint.OnNewDayAsync);
+        Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test", new PredictiveReportInputs(predictive, checkpoint, lastDay));
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

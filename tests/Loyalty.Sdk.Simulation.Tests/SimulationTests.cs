@@ -62,10 +62,15 @@ public sealed class SimulationTests(SimulationFixture fixture) : IClassFixture<S
             Assert.NotNull(report[section]);
         }
 
-        foreach (var section in new[] { "ledger", "segments", "consent", "journeys", "predictive" })
+        foreach (var section in new[] { "ledger", "segments", "consent", "journeys" })
         {
             Assert.False(report[section]!["available"]!.GetValue<bool>());
         }
+
+        var predictive = report["predictive"]!;
+        Assert.True(predictive["available"]!.GetValue<bool>());
+        Assert.InRange(predictive["churnAucRepeatBuyers"]!.GetValue<double>(), 0.6, 1.0);
+        Assert.True(predictive["holdout"]!["customers"]!.GetValue<int>() > 100);
 
         var k = report["kpis"]!;
         Assert.Equal(k["grossRevenue"]!.GetValue<decimal>() - k["returnedValue"]!.GetValue<decimal>(), k["netRevenue"]!.GetValue<decimal>());

@@ -1,5 +1,6 @@
 using Loyalty.Sdk;
 using Loyalty.Sdk.Pipeline;
+using Loyalty.Sdk.Predictive.Engine;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Simulation;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +18,10 @@ internal sealed class EngineHost : IAsyncDisposable
         this.provider = provider;
         Clock = clock;
         Engine = provider.GetRequiredService<ILoyaltyEngine>();
+        Predictive = provider.GetRequiredService<IPredictiveService>();
     }
+
+    public IPredictiveService Predictive { get; }
 
     public ILoyaltyEngine Engine { get; }
 
@@ -28,7 +32,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program);
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddPredictive();
         switch (store)
         {
             case "memory":
@@ -46,6 +50,15 @@ internal sealed class EngineHost : IAsyncDisposable
         }
 
         return new EngineHost(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }), clock);
+    }
+
+    /// <summary>The predictive checkpoint for a history from <paramref name="first"/> to <paramref name="last"/>: the
+    /// last 13 weeks are the holdout when the history is at least 26 weeks long, else its second half.</summary>
+    public PredictiveCheckpoint Checkpoint(TenantId tenant, LocalDate first, LocalDate last)
+    {
+        var days = Period.Between(first, last, PeriodUnits.Days).Days;
+        var holdout = days >= 182 ? 91 : Math.Max(1, days / 2);
+        return new PredictiveCheckpoint(Predictive, tenant, last.PlusDays(-holdout));
     }
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();

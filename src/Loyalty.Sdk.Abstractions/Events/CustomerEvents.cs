@@ -256,5 +256,5 @@ public sealed record CustomEvent : LoyaltyEvent
     public required string Name { get; init; }
 
     /// <summary>Properties, checked against the registered property types.</summary>
-    public IReadOnlyDictionary<string, JsonElement> Properties { get; init; } = new Dictionary<string, JsonElement>();
+    public IReadOnlyDictionary<string, JsonElement> Properties { get; init => field = value ?? new Dictionary<string, JsonElement>(); } = new Dictionary<string, JsonElement>();
 }

@@ -33,7 +33,7 @@ public abstract record LoyaltyEvent
     public required Instant OccurredAt { get; init; }
 
     /// <summary>The identifiers seen with the event (at least one).</summary>
-    public IReadOnlyList<Identifier> Identifiers { get; init; } = [];
+    public IReadOnlyList<Identifier> Identifiers { get; init => field = value ?? []; } = [];
 
     /// <summary>Where it happened.</summary>
     public Channel Channel { get; init; }

@@ -57,7 +57,7 @@ public sealed record OrderPlaced : LoyaltyEvent
     public required Currency Currency { get; init; }
 
     /// <summary>The lines (at least one).</summary>
-    public IReadOnlyList<OrderLine> Lines { get; init; } = [];
+    public IReadOnlyList<OrderLine> Lines { get; init => field = value ?? []; } = [];
 
     /// <summary>Order-level discount (not negative).</summary>
     public decimal Discount { get; init; }
@@ -117,7 +117,7 @@ public sealed record OrderReturned : LoyaltyEvent
     public required string ReturnId { get; init; }
 
     /// <summary>The lines returned; empty means the whole order.</summary>
-    public IReadOnlyList<OrderLineQuantity> Lines { get; init; } = [];
+    public IReadOnlyList<OrderLineQuantity> Lines { get; init => field = value ?? []; } = [];
 
     /// <summary>The amount refunded, in the order's currency, when known (not negative).</summary>
     public decimal? RefundAmount { get; init; }
@@ -134,7 +134,7 @@ public sealed record OrderCancelled : LoyaltyEvent
     public required string OrderId { get; init; }
 
     /// <summary>The lines cancelled; empty means the whole order.</summary>
-    public IReadOnlyList<OrderLineQuantity> Lines { get; init; } = [];
+    public IReadOnlyList<OrderLineQuantity> Lines { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>A cart was abandoned.</summary>
@@ -154,5 +154,5 @@ public sealed record CartAbandoned : LoyaltyEvent
     public required decimal Value { get; init; }
 
     /// <summary>The SKUs in the cart.</summary>
-    public IReadOnlyList<string> Skus { get; init; } = [];
+    public IReadOnlyList<string> Skus { get; init => field = value ?? []; } = [];
 }

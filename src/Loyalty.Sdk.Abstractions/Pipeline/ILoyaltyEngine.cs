@@ -30,6 +30,7 @@ public interface ILoyaltyEngine
     /// <summary>A customer's identity and profile; an absorbed id shows its survivor.</summary>
     ValueTask<CustomerView?> GetCustomerAsync(TenantId tenant, CustomerId customer, CancellationToken cancellationToken = default);
 
-    /// <summary>A customer's decision trail, oldest first.</summary>
+    /// <summary>A customer's decision trail, oldest first; an absorbed id shows its survivor's trail, which includes
+    /// the decisions about every customer merged into it.</summary>
     ValueTask<IReadOnlyList<Decision>> GetDecisionTrailAsync(TenantId tenant, CustomerId customer, int skip = 0, int take = 100, CancellationToken cancellationToken = default);
 }

@@ -23,6 +23,10 @@ public interface IIdentityStage : IIngestStage;
 /// <summary>Updates the profile and the computed traits.</summary>
 public interface IProfileStage : IIngestStage;
 
+/// <summary>Maintains computed traits beyond the profile (e.g. predictive purchase histories); every registered one
+/// runs, right after the profile stage.</summary>
+public interface ITraitStage : IIngestStage;
+
 /// <summary>Posts points.</summary>
 public interface ILedgerStage : IIngestStage;
 

@@ -23,19 +23,19 @@ public sealed record LoyaltyProgram
 
     /// <summary>Rates to convert other order currencies to <see cref="BaseCurrency"/> (1 unit of the key = value units
     /// of the base currency). An order in a currency that is neither the base nor listed here is refused.</summary>
-    public IReadOnlyDictionary<string, decimal> ExchangeRates { get; init; } = new Dictionary<string, decimal>();
+    public IReadOnlyDictionary<string, decimal> ExchangeRates { get; init => field = value ?? new Dictionary<string, decimal>(); } = new Dictionary<string, decimal>();
 
     /// <summary>IANA time zone used when a customer has none.</summary>
-    public string DefaultTimeZone { get; init; } = "UTC";
+    public string DefaultTimeZone { get; init => field = value ?? "UTC"; } = "UTC";
 
     /// <summary>ISO 3166-1 region used to read phone numbers without a country code.</summary>
-    public string DefaultRegion { get; init; } = "US";
+    public string DefaultRegion { get; init => field = value ?? "US"; } = "US";
 
     /// <summary>Identifier types the host adds to the built-in ones.</summary>
-    public IReadOnlyList<IdentifierType> CustomIdentifierTypes { get; init; } = [];
+    public IReadOnlyList<IdentifierType> CustomIdentifierTypes { get; init => field = value ?? []; } = [];
 
     /// <summary>Custom event kinds the host registers.</summary>
-    public IReadOnlyList<CustomEventDefinition> CustomEvents { get; init; } = [];
+    public IReadOnlyList<CustomEventDefinition> CustomEvents { get; init => field = value ?? []; } = [];
 
     /// <summary>Whether an identifier type is known to the program (built in or registered).</summary>
     public bool IsKnownIdentifierType(IdentifierType type) => type.IsBuiltIn || CustomIdentifierTypes.Contains(type);
@@ -62,10 +62,10 @@ public sealed record CustomEventDefinition
     public required string Name { get; init; }
 
     /// <summary>Declared properties and their types; undeclared properties are refused.</summary>
-    public IReadOnlyDictionary<string, CustomPropertyType> Properties { get; init; } = new Dictionary<string, CustomPropertyType>();
+    public IReadOnlyDictionary<string, CustomPropertyType> Properties { get; init => field = value ?? new Dictionary<string, CustomPropertyType>(); } = new Dictionary<string, CustomPropertyType>();
 
     /// <summary>Properties that must be present.</summary>
-    public IReadOnlyList<string> Required { get; init; } = [];
+    public IReadOnlyList<string> Required { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>Supplies the program of each tenant.</summary>

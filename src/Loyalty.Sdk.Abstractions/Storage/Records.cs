@@ -33,6 +33,9 @@ public sealed record OrderRecord
     /// <summary>The total paid.</summary>
     public decimal Total { get; init; }
 
+    /// <summary>The order-level discount, spread over the lines when they are returned.</summary>
+    public decimal Discount { get; init; }
+
     /// <summary>Whether the order was completed.</summary>
     public bool Completed { get; init; }
 

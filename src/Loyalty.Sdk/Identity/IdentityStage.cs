@@ -143,7 +143,7 @@ public sealed class IdentityStage(IEnumerable<ICustomerMergeParticipant> partici
                 }
             }
 
-            if (holders.Count > 1 || added.Count > 0)
+            if (holders.Count > 1 || added.Count > 0 || e.OccurredAt < survivor.FirstSeen)
             {
                 var firstSeen = e.OccurredAt < survivor.FirstSeen ? e.OccurredAt : survivor.FirstSeen;
                 await repository.SaveAsync(survivor with { Links = links, Merges = merges, FirstSeen = firstSeen }, survivor.Version, cancellationToken).ConfigureAwait(false);

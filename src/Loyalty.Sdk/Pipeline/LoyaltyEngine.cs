@@ -33,6 +33,7 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
         IClock clock,
         IIdentityStage identity,
         IProfileStage profile,
+        IEnumerable<ITraitStage> traits,
         IEnumerable<ILedgerStage> ledger,
         IEnumerable<ISegmentStage> segments,
         IEnumerable<IJourneyStage> journeys,
@@ -46,7 +47,7 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
         this.clock = clock ?? throw new ArgumentNullException(nameof(clock));
         this.options = options.Value;
         this.logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<LoyaltyEngine>.Instance;
-        stages = [identity, profile, .. ledger, .. segments, .. journeys, .. outbox];
+        stages = [identity, profile, .. traits, .. ledger, .. segments, .. journeys, .. outbox];
     }
 
     /// <summary>The stages in the order they run.</summary>
@@ -102,7 +103,20 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
         var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
         await using var sessionScope = session.ConfigureAwait(false);
-        return await session.Decisions.ListAsync(customer, skip, take, cancellationToken).ConfigureAwait(false);
+        var identity = await IdentityStage.FollowAsync(session.Identity, customer, cancellationToken).ConfigureAwait(false);
+        if (identity is null || identity.Merges.Count == 0)
+        {
+            return await session.Decisions.ListAsync(identity?.Customer ?? customer, skip, take, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A merged customer's trail includes the decisions made about the customers it absorbed.
+        var all = new List<Decision>();
+        foreach (var id in identity.Merges.Select(m => m.Absorbed).Prepend(identity.Customer).Distinct())
+        {
+            all.AddRange(await session.Decisions.ListAsync(id, 0, int.MaxValue, cancellationToken).ConfigureAwait(false));
+        }
+
+        return all.OrderBy(d => d.DecidedAt).Skip(skip).Take(take).ToArray();
     }
 
     private async ValueTask<IReadOnlyList<IngestResult>> IngestBatchCoreAsync(IReadOnlyList<LoyaltyEvent> events, bool single, CancellationToken cancellationToken)

@@ -49,7 +49,7 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant
                 await session.Orders.SaveAsync(
                     new OrderRecord
                     {
-                        OrderId = o.OrderId, Customer = customer, PlacedAt = o.OccurredAt, Currency = o.Currency, Lines = o.Lines, Total = o.Total,
+                        OrderId = o.OrderId, Customer = customer, PlacedAt = o.OccurredAt, Currency = o.Currency, Lines = o.Lines, Total = o.Total, Discount = o.Discount,
                     },
                     0,
                     cancellationToken).ConfigureAwait(false);
@@ -189,7 +189,13 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant
 
         var whole = order.Lines.All(l => returned.GetValueOrDefault(l.LineId) >= l.Quantity);
         await session.Orders.SaveAsync(order with { ReturnedQuantities = returned, AppliedReturns = [.. order.AppliedReturns, returnId] }, order.Version, cancellationToken).ConfigureAwait(false);
-        var baseValue = ToBase(context.Program, order.Currency, value);
+        // Spread the order discount over the lines: net(gross) is the paid merchandise value of 'gross' worth of
+        // lines; taking the difference of cumulative values makes the returns of a whole order add up exactly to what
+        // was counted in GrossSpend.
+        var subtotal = order.Lines.Sum(l => l.LineTotal);
+        decimal Net(decimal gross) => subtotal == 0 ? 0 : ToBase(context.Program, order.Currency, gross == subtotal ? subtotal - order.Discount : decimal.Round(gross * (subtotal - order.Discount) / subtotal, order.Currency.MinorUnits));
+        var before = order.Lines.Sum(l => order.ReturnedQuantities.GetValueOrDefault(l.LineId) * l.UnitPrice);
+        var baseValue = Net(before + value) - Net(before);
         return traits with
         {
             Returns = traits.Returns + (cancellation ? 0 : 1),

@@ -32,7 +32,7 @@ public static class ProgramLoader
         }
         catch (JsonException ex)
         {
-            return (null, [new ValidationError("$", "syntax", ex.Message.Split(" Path:")[0]) { Line = ex.LineNumber + 1, Column = ex.BytePositionInLine + 1 }]);
+            return (null, [new ValidationError("$", "syntax", EventReader.Trim(ex.Message)) { Line = ex.LineNumber + 1, Column = ex.BytePositionInLine + 1 }]);
         }
 
         using (document)
@@ -56,12 +56,18 @@ public static class ProgramLoader
             }
             catch (JsonException ex)
             {
-                return (null, [new ValidationError(ex.Path ?? "$", "invalid_value", ex.Message.Split(" Path:")[0])]);
+                return (null, [new ValidationError(ex.Path ?? "$", "invalid_value", EventReader.Trim(ex.Message))]);
             }
 
             if (program is null)
             {
                 return (null, [new ValidationError("$", "null", "The program definition is null.")]);
+            }
+
+            // Source-generated metadata passes 0 for an omitted init-only int: restore the declared default.
+            if (!document.RootElement.TryGetProperty("version", out _))
+            {
+                program = program with { Version = 1 };
             }
 
             var problems = ProgramValidator.Validate(program);

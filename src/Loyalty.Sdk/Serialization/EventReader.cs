@@ -116,9 +116,17 @@ public static class EventReader
 
     private static ValidationError At(ValidationError error, long? line) => line is null ? error : error with { Line = line };
 
-    private static string Trim(string message)
+    internal static string Trim(string message)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        foreach (var marker in new[] { " Path:", " LineNumber:" })
+        {
+            var cut = message.IndexOf(marker, StringComparison.Ordinal);
+            if (cut > 0)
+            {
+                message = message[..cut];
+            }
+        }
+
+        return message.TrimEnd(' ', '|');
     }
 }
