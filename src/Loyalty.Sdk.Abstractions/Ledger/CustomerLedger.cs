@@ -163,6 +163,11 @@ public sealed class CustomerLedger
                 AddBucket(transfer.Ledger, transfer.BookingDate, -transfer.Shortfall, 0m);
             }
 
+            if (transfer.Kind == TransferKind.Merge && transfer.Shortfall > 0)
+            {
+                balance.Owed = checked(balance.Owed - transfer.Shortfall);
+            }
+
             if (transfer.Kind is TransferKind.Redeem or TransferKind.Reserve)
             {
                 LastActivityAt = Max(LastActivityAt, transfer.At);
@@ -235,6 +240,11 @@ public sealed class CustomerLedger
             else if (transfer.Credit.Kind == AccountKind.Available)
             {
                 balance.Debt = checked(balance.Debt - amount);
+            }
+
+            if (transfer.Kind == TransferKind.Merge && transfer.Shortfall > 0)
+            {
+                balance.Owed = checked(balance.Owed + transfer.Shortfall);
             }
 
             if (transfer.Kind == TransferKind.Earn)

@@ -56,12 +56,16 @@ public sealed record LedgerOrder
     public long Version { get; init; }
 }
 
-/// <summary>Balances of the program's accounts in one currency (debits − credits seen from the program: what the
-/// program holds), for reconciliation and liability.</summary>
+/// <summary>A program account of one currency, TigerBeetle-style: debits and credits posted so far.</summary>
 /// <param name="Ledger">The currency.</param>
 /// <param name="Account">The program account.</param>
-/// <param name="Balance">Credits − debits.</param>
-public sealed record ProgramAccountBalance(string Ledger, AccountKind Account, long Balance);
+/// <param name="DebitsPosted">Points debited from it.</param>
+/// <param name="CreditsPosted">Points credited to it.</param>
+public sealed record ProgramAccountBalance(string Ledger, AccountKind Account, long DebitsPosted, long CreditsPosted)
+{
+    /// <summary>Credits − debits.</summary>
+    public long Balance => CreditsPosted - DebitsPosted;
+}
 
 /// <summary>
 /// The ledger's storage port. Writes join the session's unit of work. Customer states carry a version: a write states
