@@ -90,6 +90,7 @@ public static class Programs
             Pending = new PendingPolicy { Days = pendingDays, StartsAt = start },
             Returns = new ReturnPolicy { Mode = mode },
             Conversions = [new CurrencyConversion { From = "stamps", To = "points", Rate = 50m }],
+            ExpiryNoticeDays = 30,
             Tiers = tiers,
         },
     };

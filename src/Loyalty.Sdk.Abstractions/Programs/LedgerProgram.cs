@@ -12,40 +12,40 @@ namespace Loyalty.Sdk.Programs;
 public sealed record LedgerProgram
 {
     /// <summary>The point currencies, each its own ledger (e.g. <c>points</c>, <c>stamps</c>, <c>cashback</c>).</summary>
-    public IReadOnlyList<PointCurrency> Currencies { get; init; } = [new PointCurrency { Code = "points", Name = "Points" }];
+    public IReadOnlyList<PointCurrency> Currencies { get; init => field = value ?? [new PointCurrency { Code = "points", Name = "Points" }]; } = [new PointCurrency { Code = "points", Name = "Points" }];
 
     /// <summary>The currency orders earn in by default and tiers qualify on.</summary>
-    public string PrimaryCurrency { get; init; } = "points";
+    public string PrimaryCurrency { get; init => field = string.IsNullOrEmpty(value) ? "points" : value; } = "points";
 
     /// <summary>Earning rules, evaluated by descending <see cref="EarningRule.Priority"/>.</summary>
-    public IReadOnlyList<EarningRule> EarningRules { get; init; } = [];
+    public IReadOnlyList<EarningRule> EarningRules { get; init => field = value ?? []; } = [];
 
     /// <summary>Caps on what a customer earns from orders per day, week or month.</summary>
-    public IReadOnlyList<EarningCap> Caps { get; init; } = [];
+    public IReadOnlyList<EarningCap> Caps { get; init => field = value ?? []; } = [];
 
     /// <summary>What never earns.</summary>
-    public EarningExclusions Exclusions { get; init; } = new();
+    public EarningExclusions Exclusions { get; init => field = value ?? new(); } = new();
 
     /// <summary>When points of a currency without its own policy expire.</summary>
-    public ExpiryPolicy Expiry { get; init; } = new();
+    public ExpiryPolicy Expiry { get; init => field = value ?? new(); } = new();
 
     /// <summary>When points from orders become available.</summary>
-    public PendingPolicy Pending { get; init; } = new();
+    public PendingPolicy Pending { get; init => field = value ?? new(); } = new();
 
     /// <summary>What a return does to points already earned.</summary>
-    public ReturnPolicy Returns { get; init; } = new();
+    public ReturnPolicy Returns { get; init => field = value ?? new(); } = new();
 
     /// <summary>Checkout reservations.</summary>
-    public ReservationPolicy Reservations { get; init; } = new();
+    public ReservationPolicy Reservations { get; init => field = value ?? new(); } = new();
 
     /// <summary>Which lots a redemption consumes first.</summary>
     public ConsumptionOrder Consumption { get; init; } = ConsumptionOrder.EarliestExpiry;
 
-    /// <summary>Days before expiry when a "points expiring soon" signal is raised (0: none).</summary>
-    public int ExpiryNoticeDays { get; init; } = 30;
+    /// <summary>Days before expiry when a "points expiring soon" signal is raised (0, the default: none).</summary>
+    public int ExpiryNoticeDays { get; init; }
 
     /// <summary>Explicit conversions between currencies (no other transfer crosses ledgers).</summary>
-    public IReadOnlyList<CurrencyConversion> Conversions { get; init; } = [];
+    public IReadOnlyList<CurrencyConversion> Conversions { get; init => field = value ?? []; } = [];
 
     /// <summary>Tiers, when the program has them.</summary>
     public TierProgram? Tiers { get; init; }
@@ -115,8 +115,8 @@ public sealed record EarningRule
     /// <summary>The rule's id (stable: it is the natural key of its postings with the order id).</summary>
     public required string Id { get; init; }
 
-    /// <summary>Version of the rule; recorded on every posting.</summary>
-    public int Version { get; init; } = 1;
+    /// <summary>Version of the rule (0 or omitted means 1); recorded on every posting.</summary>
+    public int Version { get; init => field = value == 0 ? 1 : value; } = 1;
 
     /// <summary>What the rule does.</summary>
     public required EarningRuleKind Kind { get; init; }
@@ -128,7 +128,7 @@ public sealed record EarningRule
     public decimal Rate { get; init; }
 
     /// <summary>Multiplier (multiplier rules), e.g. 2 for double points.</summary>
-    public decimal Multiplier { get; init; } = 1m;
+    public decimal Multiplier { get; init => field = value == 0m ? 1m : value; } = 1m;
 
     /// <summary>Points (bonus rules).</summary>
     public long Points { get; init; }
@@ -144,23 +144,23 @@ public sealed record EarningRule
     public string? Campaign { get; init; }
 
     /// <summary>When the rule applies (all given conditions must hold).</summary>
-    public EarningConditions When { get; init; } = new();
+    public EarningConditions When { get; init => field = value ?? new(); } = new();
 }
 
 /// <summary>Structured conditions of an earning rule; an empty list or null means "any".</summary>
 public sealed record EarningConditions
 {
     /// <summary>Line categories.</summary>
-    public IReadOnlyList<string> Categories { get; init; } = [];
+    public IReadOnlyList<string> Categories { get; init => field = value ?? []; } = [];
 
     /// <summary>Line SKUs.</summary>
-    public IReadOnlyList<string> Skus { get; init; } = [];
+    public IReadOnlyList<string> Skus { get; init => field = value ?? []; } = [];
 
     /// <summary>Channels of the order.</summary>
-    public IReadOnlyList<Channel> Channels { get; init; } = [];
+    public IReadOnlyList<Channel> Channels { get; init => field = value ?? []; } = [];
 
     /// <summary>ISO days of week (1 = Monday … 7 = Sunday) in the program's time zone.</summary>
-    public IReadOnlyList<int> DaysOfWeek { get; init; } = [];
+    public IReadOnlyList<int> DaysOfWeek { get; init => field = value ?? []; } = [];
 
     /// <summary>First day the rule applies (inclusive, program time zone).</summary>
     public LocalDate? From { get; init; }
@@ -175,7 +175,7 @@ public sealed record EarningConditions
     public bool BirthdayMonth { get; init; }
 
     /// <summary>Only for customers in these tiers.</summary>
-    public IReadOnlyList<string> Tiers { get; init; } = [];
+    public IReadOnlyList<string> Tiers { get; init => field = value ?? []; } = [];
 
     /// <summary>Only for orders whose eligible value is at least this (base currency).</summary>
     public decimal? MinOrderValue { get; init; }
@@ -212,13 +212,13 @@ public sealed record EarningCap
 public sealed record EarningExclusions
 {
     /// <summary>Line kinds that never earn (default: gift cards).</summary>
-    public IReadOnlyList<OrderLineKind> LineKinds { get; init; } = [OrderLineKind.GiftCard];
+    public IReadOnlyList<OrderLineKind> LineKinds { get; init => field = value ?? [OrderLineKind.GiftCard]; } = [OrderLineKind.GiftCard];
 
     /// <summary>Categories that never earn.</summary>
-    public IReadOnlyList<string> Categories { get; init; } = [];
+    public IReadOnlyList<string> Categories { get; init => field = value ?? []; } = [];
 
     /// <summary>SKUs that never earn.</summary>
-    public IReadOnlyList<string> Skus { get; init; } = [];
+    public IReadOnlyList<string> Skus { get; init => field = value ?? []; } = [];
 
     /// <summary>Whether shipping earns (default: no).</summary>
     public bool IncludeShipping { get; init; }
@@ -290,11 +290,11 @@ public sealed record ExpiryPolicy
 [JsonConverter(typeof(SnakeCaseEnumConverter<PendingStart>))]
 public enum PendingStart
 {
-    /// <summary>When the order is placed.</summary>
-    Placement,
-
     /// <summary>When the order is completed (delivered); points stay pending until then.</summary>
     Completion,
+
+    /// <summary>When the order is placed.</summary>
+    Placement,
 }
 
 /// <summary>Points from orders are pending for a return window, then become available (and start to expire).</summary>
@@ -311,12 +311,12 @@ public sealed record PendingPolicy
 [JsonConverter(typeof(SnakeCaseEnumConverter<ReturnMode>))]
 public enum ReturnMode
 {
-    /// <summary>Only pending points are cancelled; points already available stay.</summary>
-    OnlyPending,
-
     /// <summary>Claw back from the available balance, never below zero; the shortfall is recorded and recovered from
     /// later credits.</summary>
     WithinBalance,
+
+    /// <summary>Only pending points are cancelled; points already available stay.</summary>
+    OnlyPending,
 
     /// <summary>Claw back in full; the available balance may become negative (a debt later credits settle).</summary>
     AllowNegative,
@@ -333,7 +333,7 @@ public sealed record ReturnPolicy
 public sealed record ReservationPolicy
 {
     /// <summary>Minutes after which an uncaptured reservation is released automatically.</summary>
-    public int TimeoutMinutes { get; init; } = 30;
+    public int TimeoutMinutes { get; init => field = value == 0 ? 30 : value; } = 30;
 }
 
 /// <summary>An explicit conversion between two currencies.</summary>
@@ -392,10 +392,10 @@ public sealed record TierProgram
     public TierWindowKind Window { get; init; } = TierWindowKind.Rolling;
 
     /// <summary>Length of a rolling window in months.</summary>
-    public int WindowMonths { get; init; } = 12;
+    public int WindowMonths { get; init => field = value == 0 ? 12 : value; } = 12;
 
     /// <summary>Months between reviews (a review is due this long after the tier was reached or last kept).</summary>
-    public int ReviewMonths { get; init; } = 12;
+    public int ReviewMonths { get; init => field = value == 0 ? 12 : value; } = 12;
 
     /// <summary>Days of grace after a failed review before the downgrade.</summary>
     public int GraceDays { get; init; }
@@ -404,7 +404,7 @@ public sealed record TierProgram
     public TierDowngrade Downgrade { get; init; } = TierDowngrade.OneTier;
 
     /// <summary>The levels, lowest first; the first has threshold 0 and is everyone's starting tier.</summary>
-    public IReadOnlyList<TierLevel> Levels { get; init; } = [];
+    public IReadOnlyList<TierLevel> Levels { get; init => field = value ?? []; } = [];
 }
 
 /// <summary>One tier.</summary>
@@ -420,5 +420,5 @@ public sealed record TierLevel
     public decimal Threshold { get; init; }
 
     /// <summary>Benefit: base points earned are multiplied by this (1 = none).</summary>
-    public decimal EarnMultiplier { get; init; } = 1m;
+    public decimal EarnMultiplier { get; init => field = value == 0m ? 1m : value; } = 1m;
 }
