@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Validation;
+using NodaTime;
 
 namespace Loyalty.Sdk.Simulation;
 
@@ -22,19 +23,36 @@ public sealed class IngestLog
 public static class SimulationRunner
 {
     /// <summary>Ingests <paramref name="events"/> in batches of <paramref name="batchSize"/>. A batch that the engine
-    /// refuses is retried event by event so that one bad event costs only itself.</summary>
+    /// refuses is retried event by event so that one bad event costs only itself. <paramref name="onNewDay"/>, when
+    /// given, runs at the start of every UTC day the history crosses (e.g. the ledger's due work).</summary>
     public static async Task<IngestLog> IngestAsync(
-        ILoyaltyEngine engine, ManualClock clock, IReadOnlyList<LoyaltyEvent> events, IProgress<int>? progress = null, int batchSize = 500, CancellationToken cancellationToken = default)
+        ILoyaltyEngine engine, ManualClock clock, IReadOnlyList<LoyaltyEvent> events, IProgress<int>? progress = null, int batchSize = 500,
+        Func<Instant, CancellationToken, Task>? onNewDay = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(events);
         var log = new IngestLog();
         var watch = Stopwatch.StartNew();
+        LocalDate? day = null;
         for (var offset = 0; offset < events.Count; offset += batchSize)
         {
             var batch = events.Skip(offset).Take(batchSize).ToArray();
-            clock.AdvanceTo(batch.Max(e => e.OccurredAt));
+            var until = batch.Max(e => e.OccurredAt);
+            if (onNewDay is not null)
+            {
+                var today = until.InUtc().Date;
+                day ??= batch.Min(e => e.OccurredAt).InUtc().Date;
+                while (day < today)
+                {
+                    day = day.Value.PlusDays(1);
+                    var midnight = day.Value.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
+                    clock.AdvanceTo(midnight);
+                    await onNewDay(midnight, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            clock.AdvanceTo(until);
             try
             {
                 log.Results.AddRange(await engine.IngestBatchAsync(batch, cancellationToken).ConfigureAwait(false));

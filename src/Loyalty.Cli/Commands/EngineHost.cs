@@ -1,4 +1,5 @@
 using Loyalty.Sdk;
+using Loyalty.Sdk.Ledger;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Simulation;
@@ -17,6 +18,17 @@ internal sealed class EngineHost : IAsyncDisposable
         this.provider = provider;
         Clock = clock;
         Engine = provider.GetRequiredService<ILoyaltyEngine>();
+        Ledger = provider.GetRequiredService<ILedgerService>();
+    }
+
+    public ILedgerService Ledger { get; }
+
+    /// <summary>Runs the ledger's due work (expiry, activation, reservation timeouts, tier reviews) up to <paramref name="now"/>.</summary>
+    public async Task RunDueWorkAsync(TenantId tenant, Instant now, CancellationToken cancellationToken)
+    {
+        while ((await Ledger.RunDueWorkAsync(tenant, now, cancellationToken: cancellationToken).ConfigureAwait(false)).More)
+        {
+        }
     }
 
     public ILoyaltyEngine Engine { get; }
@@ -28,7 +40,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program);
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddLedger();
         switch (store)
         {
             case "memory":

@@ -73,7 +73,7 @@ internal static class ReplayCommand
             var ordered = list.Select((e, i) => (e, i)).OrderBy(x => x.e.OccurredAt).ThenBy(x => x.i).Select(x => x.e).ToArray();
             await using var host = EngineHost.Create(parse.GetValue(store)!, parse.GetValue(connection), definition, ordered[0].OccurredAt);
             var log = await ReportOutput.IngestWithProgressAsync(
-                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, p, cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
+                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, p, onNewDay: (now, c) => host.RunDueWorkAsync(tenants[0], now, c), cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
             foreach (var (e, errors) in log.Rejected)
             {
                 foreach (var error in errors)
@@ -82,7 +82,7 @@ internal static class ReplayCommand
                 }
             }
 
-            var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name, ct).ConfigureAwait(false);
+            var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name, host.Ledger, ct).ConfigureAwait(false);
             report["ingest"]!["malformedLines"] = malformed;
             report["performance"] = CommandRunner.Performance(ordered.Length, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;

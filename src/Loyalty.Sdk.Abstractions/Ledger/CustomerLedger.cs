@@ -208,7 +208,8 @@ public sealed class CustomerLedger
             Move(ref balance, transfer.Credit.Kind, amount);
             if (transfer.CreditLot is { } lotId)
             {
-                var li = FindLot(lotId);
+                // A lot named after its transfer is new (earnings, refunds, merges, member transfers): no lookup.
+                var li = string.Equals(lotId, transfer.Id, StringComparison.Ordinal) ? -1 : FindLot(lotId);
                 if (li < 0)
                 {
                     Lots.Add(new LedgerLot

@@ -216,6 +216,7 @@ public sealed partial class LedgerEngine
         state.Tier = state.Tier with { Tier = to, Since = now, ReviewAt = now + Duration.FromDays(0) + Period(Tiers!.ReviewMonths, now), GraceUntil = null };
         state.TierHistory.Add(new TierChange { From = from, To = to, At = now, Rule = rule, Qualifying = qualifying, CommandKey = posting.Key });
         posting.TierChanged = true;
+        NoteDue(state, state.Tier.ReviewAt);
         var effectiveAfter = EffectiveTier(state.Tier, now);
         if (rule != "tier.initial" || effectiveAfter != effectiveBefore)
         {

@@ -162,7 +162,12 @@ public sealed partial class LedgerEngine
                 throw new LedgerException("unsupported_command", $"{command.GetType().Name} is not a ledger command this engine knows.");
         }
 
-        RefreshDue(state);
+        if (command is not EarnCommand)
+        {
+            // Credits lower the due instant as they go (NoteDue); anything else recomputes it.
+            RefreshDue(state);
+        }
+
         return posting;
     }
 
@@ -908,7 +913,7 @@ public sealed partial class LedgerEngine
 
         var notice = Duration.FromDays(ledger.ExpiryNoticeDays);
         var anyAvailable = false;
-        foreach (var lot in state.Lots)
+        foreach (ref readonly var lot in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(state.Lots))
         {
             if (lot.Pending > 0)
             {
