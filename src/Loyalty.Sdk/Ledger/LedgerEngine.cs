@@ -380,6 +380,12 @@ public sealed partial class LedgerEngine
         }
 
         NoteDue(state, pending ? pendingUntil : transfer.ExpiresAt);
+        if (!pending && ledger.ExpiryNoticeDays > 0 && transfer.ExpiresAt is { } e && (state.NoticedThrough is null || e > state.NoticedThrough))
+        {
+            NoteDue(state, e - Duration.FromDays(ledger.ExpiryNoticeDays));
+        }
+
+        NoteDue(state, state.InactivityExpiresAt);
     }
 
     private Instant? InactivityDeadline(string code, Instant now)
