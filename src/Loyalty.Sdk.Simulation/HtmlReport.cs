@@ -72,6 +72,11 @@ public static class HtmlReport
         }
 
         html.Append("</section>");
+        if (report["ledger"] is JsonObject ledger && ledger["available"]?.GetValue<bool>() == true)
+        {
+            Ledger(html, ledger, currency);
+        }
+
         if (report["predictive"] is JsonObject predictive && predictive["available"]?.GetValue<bool>() == true)
         {
             html.Append("<section><h2>Predicted value and churn</h2>");
@@ -101,6 +106,32 @@ public static class HtmlReport
 
         html.Append("</main></body></html>");
         return html.ToString();
+    }
+
+    private static void Ledger(StringBuilder html, JsonObject l, string currency)
+    {
+        html.Append("<section><h2>Points ledger</h2>");
+        html.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">Issued − redeemed − expired − reversed ± adjusted = outstanding: {N(l["issued"])} − {N(l["redeemed"])} − {N(l["expired"])} − {N(l["reversed"])} + {N(l["adjusted"])} = {N(l["outstanding"])} {E(l["currency"]?.ToString())} ({(l["reconciles"]?.GetValue<bool>() == true ? "reconciled against the journal" : "NOT reconciled")}).</p>");
+        html.Append("<div class=\"cards\">");
+        Card(html, "Issued", N(l["issued"]));
+        Card(html, "Redeemed", N(l["redeemed"]));
+        Card(html, "Expired", N(l["expired"]));
+        Card(html, "Outstanding", N(l["outstanding"]));
+        Card(html, "Liability", $"{N(l["liabilityValue"])} {currency}");
+        Card(html, "Redemption rate", P(l["redemptionRate"]));
+        html.Append("</div>");
+        html.Append("<div class=\"grid\"><section><h2>Flows</h2>");
+        html.Append(HorizontalBars(new[] { "issued", "redeemed", "expired", "reversed", "adjusted", "pending", "reserved" }.Select(k => (k, D(l[k]))).ToArray(), ""));
+        html.Append("</section><section><h2>Tier distribution</h2>");
+        html.Append(HorizontalBars(l["tiers"] is JsonObject tiers ? tiers.Select(t => (t.Key, D(t.Value))).ToArray() : [], ""));
+        html.Append("</section></div>");
+        if (l["liabilityByExpiryMonth"] is JsonArray months && months.Count > 0)
+        {
+            html.Append("<h2>Outstanding points by expiry month</h2><p class=\"note\">What finance carries as liability, and when it lapses if unused.</p>");
+            html.Append(BarChart(months.Select(m => m!["month"]!.GetValue<string>()).ToArray(), months.Select(m => D(m!["points"])).ToArray(), Palette[3], ""));
+        }
+
+        html.Append("</section>");
     }
 
     private static void Card(StringBuilder html, string label, string value) =>

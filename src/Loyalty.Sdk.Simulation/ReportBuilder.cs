@@ -1,12 +1,23 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Loyalty.Sdk.Events;
+using Loyalty.Sdk.Ledger;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Profiles;
 using Loyalty.Sdk.Programs;
 using NodaTime;
 
 namespace Loyalty.Sdk.Simulation;
+
+/// <summary>The services of the capabilities registered in the engine that the report reads.</summary>
+public sealed record ReportInputs
+{
+    /// <summary>Inputs of the predictive section.</summary>
+    public PredictiveReportInputs? Predictive { get; init; }
+
+    /// <summary>The ledger service.</summary>
+    public ILedgerService? Ledger { get; init; }
+}
 
 /// <summary>
 /// Builds <c>report.json</c>: one top-level section per capability (<c>identity</c>, <c>ledger</c>, <c>segments</c>,
@@ -23,11 +34,11 @@ public static class ReportBuilder
     /// <param name="log">What ingestion produced.</param>
     /// <param name="truth">The generator's truth, when the history is synthetic.</param>
     /// <param name="source">What produced the history (e.g. <c>loyalty simulate</c>).</param>
-    /// <param name="predictive">Inputs of the predictive section, when the capability is registered.</param>
+    /// <param name="inputs">The services of the capabilities registered in the engine, for their sections.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     public static async Task<JsonObject> BuildAsync(
         ILoyaltyEngine engine, LoyaltyProgram program, TenantId tenant, IReadOnlyList<LoyaltyEvent> events, IngestLog log, GeneratedShop? truth, string source,
-        PredictiveReportInputs? predictive = null, CancellationToken cancellationToken = default)
+        ReportInputs? inputs = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(program);
@@ -74,8 +85,12 @@ public static class ReportBuilder
             };
         }
 
+        var predictive = inputs?.Predictive;
+        var ledger = inputs?.Ledger;
         report["identity"] = Identity(log, finalOf, identifiers, mergeCount, blocked, truth);
-        report["ledger"] = NotYet("The points ledger capability is not registered in this engine yet.");
+        report["ledger"] = ledger is null
+            ? NotYet("The points ledger capability is not registered in this engine yet.")
+            : await Ledger(ledger, program, tenant, profiles.Keys, cancellationToken).ConfigureAwait(false);
         report["segments"] = NotYet("The segmentation capability is not registered in this engine yet.");
         report["consent"] = NotYet("The consent capability is not registered in this engine yet.");
         report["journeys"] = NotYet("The journey capability is not registered in this engine yet.");
@@ -98,6 +113,60 @@ public static class ReportBuilder
             }).ToArray()),
         };
         return report;
+    }
+
+    private static async Task<JsonObject> Ledger(ILedgerService ledger, LoyaltyProgram program, TenantId tenant, IEnumerable<CustomerId> customers, CancellationToken cancellationToken)
+    {
+        var code = program.Ledger?.PrimaryCurrency ?? "points";
+        var liability = (await ledger.GetLiabilityAsync(tenant, cancellationToken).ConfigureAwait(false)).FirstOrDefault(l => l.Ledger == code);
+        var reconciliation = await ledger.ReconcileAsync(tenant, cancellationToken).ConfigureAwait(false);
+        if (liability is null)
+        {
+            return NotYet($"The program has no point currency '{code}'.");
+        }
+
+        var tiers = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var c in customers)
+        {
+            var tier = (await ledger.GetTierAsync(tenant, c, cancellationToken).ConfigureAwait(false)).Status.Tier ?? "none";
+            tiers[tier] = tiers.GetValueOrDefault(tier) + 1;
+        }
+
+        var tierNode = new JsonObject();
+        foreach (var level in program.Ledger?.Tiers?.Levels.Select(l => l.Id) ?? [])
+        {
+            tierNode[level] = tiers.GetValueOrDefault(level);
+        }
+
+        foreach (var (tier, count) in tiers.Where(t => tierNode[t.Key] is null))
+        {
+            tierNode[tier] = count;
+        }
+
+        var identity = liability.Issued - liability.Redeemed - liability.Expired - liability.Reversed + liability.Adjusted + liability.Converted;
+        return new JsonObject
+        {
+            ["available"] = true,
+            ["currency"] = code,
+            ["issued"] = liability.Issued,
+            ["redeemed"] = liability.Redeemed,
+            ["expired"] = liability.Expired,
+            ["reversed"] = liability.Reversed,
+            ["adjusted"] = liability.Adjusted,
+            ["converted"] = liability.Converted,
+            ["outstanding"] = liability.Outstanding,
+            ["reconciles"] = identity == liability.Outstanding && reconciliation.Balanced,
+            ["journalEntries"] = reconciliation.Transfers,
+            ["availablePoints"] = liability.Available,
+            ["pending"] = liability.Pending,
+            ["reserved"] = liability.Reserved,
+            ["valuePerPoint"] = liability.ValuePerPoint,
+            ["liabilityValue"] = liability.Value,
+            ["liabilityByExpiryMonth"] = new JsonArray(liability.ByExpiryMonth.Select(b => (JsonNode)new JsonObject { ["month"] = b.Month, ["points"] = b.Points, ["value"] = b.Value }).ToArray()),
+            ["tiers"] = tierNode,
+            ["redemptionRate"] = liability.RedemptionRate,
+            ["averageDaysToRedeem"] = liability.AverageDaysToRedeem,
+        };
     }
 
     /// <summary>The section of a capability that is not registered.</summary>

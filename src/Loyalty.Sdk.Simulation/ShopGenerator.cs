@@ -67,6 +67,24 @@ public sealed record GeneratedShop(ShopSettings Settings, IReadOnlyList<LoyaltyE
 /// </summary>
 public static class ShopGenerator
 {
+    /// <summary>Some repeat orders pay part with points (decided by a hash of the order id so the random stream, and so the
+    /// rest of the shop, stays the same); the ledger redeems what is spendable.</summary>
+    private static long PointsToRedeem(string orderId, int sequence)
+    {
+        if (sequence < 3)
+        {
+            return 0;
+        }
+
+        uint hash = 2166136261;
+        foreach (var c in orderId)
+        {
+            hash = unchecked((hash ^ c) * 16777619);
+        }
+
+        return (hash % 100) switch { < 6 => 500, < 10 => 1000, _ => 0 };
+    }
+
     private static readonly string[] Categories = ["apparel", "shoes", "beauty", "home", "electronics", "books", "grocery", "toys"];
     private static readonly decimal[] CategoryPrice = [39m, 79m, 24m, 45m, 149m, 16m, 9m, 29m];
     private static readonly string[] GivenNames = ["emma", "louis", "jade", "gabriel", "louise", "leo", "alice", "raphael", "chloe", "arthur", "lina", "jules", "mia", "adam", "rose", "lucas", "anna", "hugo", "lea", "noah", "sarah", "tom", "ines", "paul"];
@@ -365,6 +383,7 @@ public static class ShopGenerator
             {
                 Id = NextId(), Tenant = settings.Tenant, OccurredAt = at, Channel = channel, Identifiers = ids(channel, at),
                 OrderId = orderId, Currency = usd ? Currency.Usd : Currency.Eur, Lines = lines, Discount = discount, Shipping = shipping, Total = subtotal - discount + shipping,
+                PointsRedeemed = PointsToRedeem(orderId, sequence),
                 StoreId = channel == Channel.Pos ? $"store-{random.Next(1, 25):D2}" : null,
             };
             Add(placed);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Loyalty.Sdk;
+using Loyalty.Sdk.Ledger;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Predictive.Engine;
 using Loyalty.Sdk.Programs;
@@ -25,14 +26,25 @@ public sealed class SimulationFixture : IAsyncLifetime
         Shop = ShopGenerator.Generate(Settings);
         var clock = new ManualClock(Settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant());
         var services = new ServiceCollection().AddSingleton<IClock>(clock);
-        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddPredictive();
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddLedger().AddPredictive();
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<ILoyaltyEngine>();
         var predictive = provider.GetRequiredService<IPredictiveService>();
         var lastDay = Settings.Start.PlusDays(Settings.Days - 1);
         var checkpoint = new PredictiveCheckpoint(predictive, Settings.Tenant, lastDay.PlusDays(-60));
-        Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100, onNewDay: checkpoint.OnNewDayAsync);
-        Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test", new PredictiveReportInputs(predictive, checkpoint, lastDay));
+        var ledger = provider.GetRequiredService<ILedgerService>();
+        async Task DueWork(Instant now, CancellationToken ct)
+        {
+            while ((await ledger.RunDueWorkAsync(Settings.Tenant, now, cancellationToken: ct)).More)
+            {
+            }
+
+            await checkpoint.OnNewDayAsync(now, ct);
+        }
+
+        Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100, onNewDay: DueWork);
+        Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test",
+            new ReportInputs { Predictive = new PredictiveReportInputs(predictive, checkpoint, lastDay), Ledger = ledger });
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

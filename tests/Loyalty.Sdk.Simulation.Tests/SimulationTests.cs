@@ -62,7 +62,9 @@ public sealed class SimulationTests(SimulationFixture fixture) : IClassFixture<S
             Assert.NotNull(report[section]);
         }
 
-        foreach (var section in new[] { "ledger", "segments", "consent", "journeys" })
+        Assert.True(report["ledger"]!["available"]!.GetValue<bool>());
+        Assert.True(report["ledger"]!["reconciles"]!.GetValue<bool>());
+        foreach (var section in new[] { "segments", "consent", "journeys" })
         {
             Assert.False(report[section]!["available"]!.GetValue<bool>());
         }

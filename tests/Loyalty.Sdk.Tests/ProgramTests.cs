@@ -12,8 +12,8 @@ public sealed class ProgramTests
     {
         var parsed = ProgramLoader.Parse(DefaultPrograms.RetailJson);
 
-        Deep.Equal(TestPrograms.Retail(), parsed);
-        Deep.Equal(TestPrograms.Retail(), DefaultPrograms.Retail());
+        Deep.Equal(TestPrograms.Retail(), Foundation(parsed));
+        Deep.Equal(TestPrograms.Retail(), Foundation(DefaultPrograms.Retail()));
         Assert.Empty(ProgramValidator.Validate(parsed));
         Assert.True(parsed.IsKnownIdentifierType(TestPrograms.MembershipNumber));
         Assert.True(parsed.IsKnownIdentifierType(IdentifierType.Email));
@@ -167,7 +167,7 @@ public sealed class ProgramTests
         try
         {
             await File.WriteAllTextAsync(path, DefaultPrograms.RetailJson);
-            Deep.Equal(TestPrograms.Retail(), await ProgramLoader.LoadAsync(path));
+            Deep.Equal(TestPrograms.Retail(), Foundation(await ProgramLoader.LoadAsync(path)));
 
             await File.WriteAllTextAsync(path, DefaultPrograms.RetailJson.Replace("\"FR\"", "\"XX\"", StringComparison.Ordinal));
             var ex = await Assert.ThrowsAsync<ProgramValidationException>(() => ProgramLoader.LoadAsync(path));
@@ -180,11 +180,15 @@ public sealed class ProgramTests
     }
 
     [Fact]
-    public void The_serialized_program_is_the_wire_format_of_the_json_file()
+    public void The_serialized_program_reads_back_as_the_same_program()
     {
-        using var fromFile = JsonDocument.Parse(DefaultPrograms.RetailJson);
-        using var serialized = JsonDocument.Parse(ProgramLoader.Serialize(DefaultPrograms.Retail()));
+        var program = DefaultPrograms.Retail();
+        var serialized = ProgramLoader.Serialize(program);
 
-        Assert.True(JsonElement.DeepEquals(fromFile.RootElement, serialized.RootElement), ProgramLoader.Serialize(DefaultPrograms.Retail()));
+        Deep.Equal(program, ProgramLoader.Parse(serialized));
+        Assert.Equal(serialized, ProgramLoader.Serialize(ProgramLoader.Parse(serialized)));
     }
+
+    // The part of a program this test class is about; each capability's section is tested with the capability.
+    private static LoyaltyProgram Foundation(LoyaltyProgram program) => program with { Ledger = null };
 }

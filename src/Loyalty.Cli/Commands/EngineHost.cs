@@ -1,4 +1,5 @@
 using Loyalty.Sdk;
+using Loyalty.Sdk.Ledger;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Predictive.Engine;
 using Loyalty.Sdk.Programs;
@@ -19,6 +20,20 @@ internal sealed class EngineHost : IAsyncDisposable
         Clock = clock;
         Engine = provider.GetRequiredService<ILoyaltyEngine>();
         Predictive = provider.GetRequiredService<IPredictiveService>();
+        Ledger = provider.GetRequiredService<ILedgerService>();
+    }
+
+    public ILedgerService Ledger { get; }
+
+    /// <summary>The due work of every capability at the start of a day of the history: the ledger's (expiry,
+    /// activation, reservation timeouts, tier reviews) and the predictive refits and calibration checkpoint.</summary>
+    public async Task RunDueWorkAsync(TenantId tenant, Instant now, PredictiveCheckpoint checkpoint, CancellationToken cancellationToken)
+    {
+        while ((await Ledger.RunDueWorkAsync(tenant, now, cancellationToken: cancellationToken).ConfigureAwait(false)).More)
+        {
+        }
+
+        await checkpoint.OnNewDayAsync(now, cancellationToken).ConfigureAwait(false);
     }
 
     public IPredictiveService Predictive { get; }
@@ -32,7 +47,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program).AddPredictive();
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddLedger().AddPredictive();
         switch (store)
         {
             case "memory":
@@ -60,6 +75,13 @@ internal sealed class EngineHost : IAsyncDisposable
         var holdout = days >= 182 ? 91 : Math.Max(1, days / 2);
         return new PredictiveCheckpoint(Predictive, tenant, last.PlusDays(-holdout));
     }
+
+    /// <summary>What the report reads from the registered capabilities.</summary>
+    public ReportInputs ReportInputs(PredictiveCheckpoint checkpoint, LocalDate lastDay) => new()
+    {
+        Predictive = new PredictiveReportInputs(Predictive, checkpoint, lastDay),
+        Ledger = Ledger,
+    };
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();
 }

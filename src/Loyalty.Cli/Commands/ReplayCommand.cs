@@ -76,7 +76,7 @@ internal static class ReplayCommand
             var lastDay = ordered[^1].OccurredAt.InUtc().Date;
             var checkpoint = host.Checkpoint(tenants[0], firstDay, lastDay);
             var log = await ReportOutput.IngestWithProgressAsync(
-                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, p, onNewDay: checkpoint.OnNewDayAsync, cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
+                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, p, onNewDay: (now, c) => host.RunDueWorkAsync(tenants[0], now, checkpoint, c), cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
             foreach (var (e, errors) in log.Rejected)
             {
                 foreach (var error in errors)
@@ -86,7 +86,7 @@ internal static class ReplayCommand
             }
 
             var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name,
-                new PredictiveReportInputs(host.Predictive, checkpoint, lastDay), ct).ConfigureAwait(false);
+                host.ReportInputs(checkpoint, lastDay), ct).ConfigureAwait(false);
             report["ingest"]!["malformedLines"] = malformed;
             report["performance"] = CommandRunner.Performance(ordered.Length, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;

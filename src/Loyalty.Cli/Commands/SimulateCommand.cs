@@ -53,9 +53,9 @@ internal static class SimulateCommand
             var lastDay = settings.Start.PlusDays(settings.Days - 1);
             var checkpoint = host.Checkpoint(settings.Tenant, settings.Start, lastDay);
             var log = await ReportOutput.IngestWithProgressAsync(
-                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, p, onNewDay: checkpoint.OnNewDayAsync, cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
+                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, p, onNewDay: (now, c) => host.RunDueWorkAsync(settings.Tenant, now, checkpoint, c), cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
             var report = await ReportBuilder.BuildAsync(host.Engine, definition, settings.Tenant, shop.Events, log, shop, "loyalty simulate",
-                new PredictiveReportInputs(host.Predictive, checkpoint, lastDay), ct).ConfigureAwait(false);
+                host.ReportInputs(checkpoint, lastDay), ct).ConfigureAwait(false);
             report["performance"] = CommandRunner.Performance(shop.Events.Count, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;
             await ReportOutput.WriteAsync(report, outDir, ct).ConfigureAwait(false);

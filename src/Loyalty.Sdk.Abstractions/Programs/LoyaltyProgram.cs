@@ -37,6 +37,10 @@ public sealed record LoyaltyProgram
     /// <summary>Custom event kinds the host registers.</summary>
     public IReadOnlyList<CustomEventDefinition> CustomEvents { get; init => field = value ?? []; } = [];
 
+    /// <summary>The points ledger: currencies, earning rules, expiry, pending window, returns and tiers. Without it,
+    /// the ledger posts nothing from orders.</summary>
+    public LedgerProgram? Ledger { get; init; }
+
     /// <summary>Whether an identifier type is known to the program (built in or registered).</summary>
     public bool IsKnownIdentifierType(IdentifierType type) => type.IsBuiltIn || CustomIdentifierTypes.Contains(type);
 }

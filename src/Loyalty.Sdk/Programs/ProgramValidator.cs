@@ -105,6 +105,235 @@ public static class ProgramValidator
             }
         }
 
+        if (program.Ledger is { } ledger)
+        {
+            ValidateLedger(ledger, Add);
+        }
+
         return errors;
+    }
+
+    private static void ValidateLedger(LedgerProgram ledger, Action<string, string, string> add)
+    {
+        var codes = new HashSet<string>(StringComparer.Ordinal);
+        var currencies = ledger.Currencies ?? [];
+        if (currencies.Count == 0)
+        {
+            add("$.ledger.currencies", "required", "The ledger needs at least one point currency.");
+        }
+
+        for (var i = 0; i < currencies.Count; i++)
+        {
+            var c = currencies[i];
+            var path = $"$.ledger.currencies[{i}]";
+            if (!IdentifierType.IsValidName(c.Code))
+            {
+                add($"{path}.code", "invalid_name", "A currency code is 1 to 40 lower-case letters, digits or '_'.");
+            }
+            else if (!codes.Add(c.Code))
+            {
+                add($"{path}.code", "duplicate", $"Currency '{c.Code}' is defined twice.");
+            }
+
+            if (c.ValuePerPoint < 0)
+            {
+                add($"{path}.valuePerPoint", "negative", "The value of a point cannot be negative.");
+            }
+
+            if (c.Expiry is { } e)
+            {
+                ValidateExpiry(e, $"{path}.expiry", add);
+            }
+        }
+
+        string Known(string? code) => code ?? ledger.PrimaryCurrency ?? string.Empty;
+        if (!codes.Contains(ledger.PrimaryCurrency ?? string.Empty))
+        {
+            add("$.ledger.primaryCurrency", "unknown_currency", $"'{ledger.PrimaryCurrency}' is not one of the ledger's currencies.");
+        }
+
+        var rules = ledger.EarningRules ?? [];
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var r = rules[i];
+            var path = $"$.ledger.earningRules[{i}]";
+            if (string.IsNullOrWhiteSpace(r.Id) || !TenantId.IsValid(r.Id) || r.Id.StartsWith("tier:", StringComparison.Ordinal))
+            {
+                add($"{path}.id", "invalid_id", "A rule id is 1 to 128 letters, digits, '-', '_', '.' or '@' and does not start with 'tier:'.");
+            }
+            else if (!ids.Add(r.Id))
+            {
+                add($"{path}.id", "duplicate", $"Rule '{r.Id}' is defined twice.");
+            }
+
+            if (r.Version < 1)
+            {
+                add($"{path}.version", "out_of_range", "A rule version is at least 1.");
+            }
+
+            if (!codes.Contains(Known(r.Currency)))
+            {
+                add($"{path}.currency", "unknown_currency", $"'{Known(r.Currency)}' is not one of the ledger's currencies.");
+            }
+
+            switch (r.Kind)
+            {
+                case EarningRuleKind.Base when r.Rate <= 0:
+                    add($"{path}.rate", "out_of_range", "A base rule earns a positive rate per unit of spend.");
+                    break;
+                case EarningRuleKind.Multiplier when r.Multiplier <= 1m:
+                    add($"{path}.multiplier", "out_of_range", "A multiplier is greater than 1.");
+                    break;
+                case EarningRuleKind.Bonus when r.Points <= 0:
+                    add($"{path}.points", "out_of_range", "A bonus is a positive number of points.");
+                    break;
+            }
+
+            var when = r.When ?? new EarningConditions();
+            for (var d = 0; d < when.DaysOfWeek.Count; d++)
+            {
+                if (when.DaysOfWeek[d] is < 1 or > 7)
+                {
+                    add($"{path}.when.daysOfWeek[{d}]", "out_of_range", "Days of week are 1 (Monday) to 7 (Sunday).");
+                }
+            }
+
+            if (when.From is { } from && when.To is { } to && to < from)
+            {
+                add($"{path}.when.to", "before_from", "The window ends before it starts.");
+            }
+
+            for (var t = 0; t < when.Tiers.Count; t++)
+            {
+                if (ledger.Tiers?.Levels.Any(l => l.Id == when.Tiers[t]) != true)
+                {
+                    add($"{path}.when.tiers[{t}]", "unknown_tier", $"'{when.Tiers[t]}' is not a tier of the program.");
+                }
+            }
+        }
+
+        var caps = ledger.Caps ?? [];
+        for (var i = 0; i < caps.Count; i++)
+        {
+            if (caps[i].MaxPoints <= 0)
+            {
+                add($"$.ledger.caps[{i}].maxPoints", "out_of_range", "A cap is a positive number of points.");
+            }
+
+            if (!codes.Contains(Known(caps[i].Currency)))
+            {
+                add($"$.ledger.caps[{i}].currency", "unknown_currency", $"'{Known(caps[i].Currency)}' is not one of the ledger's currencies.");
+            }
+        }
+
+        ValidateExpiry(ledger.Expiry ?? new ExpiryPolicy(), "$.ledger.expiry", add);
+        if (ledger.Pending is { Days: < 0 or > 365 })
+        {
+            add("$.ledger.pending.days", "out_of_range", "The pending window is 0 to 365 days.");
+        }
+
+        if (ledger.Reservations is { TimeoutMinutes: < 1 })
+        {
+            add("$.ledger.reservations.timeoutMinutes", "out_of_range", "A reservation timeout is at least one minute.");
+        }
+
+        if (ledger.ExpiryNoticeDays < 0)
+        {
+            add("$.ledger.expiryNoticeDays", "negative", "Notice days cannot be negative.");
+        }
+
+        var conversions = ledger.Conversions ?? [];
+        for (var i = 0; i < conversions.Count; i++)
+        {
+            var c = conversions[i];
+            if (!codes.Contains(c.From ?? string.Empty))
+            {
+                add($"$.ledger.conversions[{i}].from", "unknown_currency", $"'{c.From}' is not one of the ledger's currencies.");
+            }
+
+            if (!codes.Contains(c.To ?? string.Empty) || c.To == c.From)
+            {
+                add($"$.ledger.conversions[{i}].to", "unknown_currency", $"'{c.To}' is not another of the ledger's currencies.");
+            }
+
+            if (c.Rate <= 0)
+            {
+                add($"$.ledger.conversions[{i}].rate", "out_of_range", "A conversion rate is positive.");
+            }
+        }
+
+        if (ledger.Tiers is { } tiers)
+        {
+            var levels = tiers.Levels ?? [];
+            if (levels.Count == 0)
+            {
+                add("$.ledger.tiers.levels", "required", "Tiers need at least one level.");
+            }
+
+            for (var i = 0; i < levels.Count; i++)
+            {
+                var l = levels[i];
+                var path = $"$.ledger.tiers.levels[{i}]";
+                if (!IdentifierType.IsValidName(l.Id))
+                {
+                    add($"{path}.id", "invalid_name", "A tier id is 1 to 40 lower-case letters, digits or '_'.");
+                }
+                else if (levels.Take(i).Any(x => x.Id == l.Id))
+                {
+                    add($"{path}.id", "duplicate", $"Tier '{l.Id}' is defined twice.");
+                }
+
+                if (i == 0 && l.Threshold != 0)
+                {
+                    add($"{path}.threshold", "out_of_range", "The first tier is everyone's: its threshold is 0.");
+                }
+                else if (i > 0 && l.Threshold <= levels[i - 1].Threshold)
+                {
+                    add($"{path}.threshold", "not_increasing", "Thresholds increase from one tier to the next.");
+                }
+
+                if (l.EarnMultiplier < 1m)
+                {
+                    add($"{path}.earnMultiplier", "out_of_range", "An earn multiplier is at least 1.");
+                }
+            }
+
+            if (tiers.WindowMonths is < 1 or > 36)
+            {
+                add("$.ledger.tiers.windowMonths", "out_of_range", "The window is 1 to 36 months.");
+            }
+
+            if (tiers.ReviewMonths is < 1 or > 36)
+            {
+                add("$.ledger.tiers.reviewMonths", "out_of_range", "Reviews are 1 to 36 months apart.");
+            }
+
+            if (tiers.GraceDays is < 0 or > 366)
+            {
+                add("$.ledger.tiers.graceDays", "out_of_range", "Grace is 0 to 366 days.");
+            }
+        }
+    }
+
+    private static void ValidateExpiry(ExpiryPolicy e, string path, Action<string, string, string> add)
+    {
+        switch (e.Kind)
+        {
+            case ExpiryKind.AfterActivation when e.Months < 0 || e.Days < 0 || e.Months + e.Days == 0:
+                add($"{path}.months", "out_of_range", "Expiry after activation needs a positive number of months or days.");
+                break;
+            case ExpiryKind.FixedDate when e.FixedDate is null:
+                add($"{path}.fixedDate", "required", "A fixed-date expiry needs its date.");
+                break;
+            case ExpiryKind.EndOfPeriod when e.Periods < 0 || e.RoundUpTo == ExpiryRounding.None:
+                add($"{path}.roundUpTo", "required", "End-of-period expiry needs a period (month, quarter, year) and periods ≥ 0.");
+                break;
+        }
+
+        if (e.InactivityMonths is < 1)
+        {
+            add($"{path}.inactivityMonths", "out_of_range", "Inactivity is at least one month.");
+        }
     }
 }

@@ -1,0 +1,60 @@
+using NodaTime;
+
+namespace Loyalty.Sdk.Ledger;
+
+/// <summary>
+/// What the engine decided for one command: the entries it wrote (already applied to the states it was given, in
+/// order), the signals it raised and any clawback shortfall. Entries are deterministic given the state, the command
+/// and the instant.
+/// </summary>
+public sealed class LedgerPosting
+{
+    private readonly List<LedgerTransfer> transfers = [];
+    private readonly List<LedgerSignal> signals = [];
+    private readonly CustomerLedger[] states;
+    private int counter;
+
+    internal LedgerPosting(string key, Instant now, LocalDate bookingDate, params CustomerLedger[] states)
+    {
+        Key = key;
+        Now = now;
+        BookingDate = bookingDate;
+        this.states = states;
+    }
+
+    /// <summary>The command's idempotency key (prefix of every entry id).</summary>
+    public string Key { get; }
+
+    /// <summary>The instant.</summary>
+    public Instant Now { get; }
+
+    /// <summary>The booking day in the program's time zone.</summary>
+    public LocalDate BookingDate { get; }
+
+    /// <summary>The entries, in order.</summary>
+    public IReadOnlyList<LedgerTransfer> Transfers => transfers;
+
+    /// <summary>Signals raised.</summary>
+    public IReadOnlyList<LedgerSignal> Signals => signals;
+
+    /// <summary>Points a clawback could not collect.</summary>
+    public long Shortfall { get; internal set; }
+
+    /// <summary>Whether the tier changed.</summary>
+    public bool TierChanged { get; internal set; }
+
+    internal string NextId(string? suffix = null) => suffix is null ? $"{Key}#{counter++}" : $"{Key}#{suffix}";
+
+    internal LedgerTransfer Post(LedgerTransfer transfer)
+    {
+        foreach (var s in states)
+        {
+            s.Apply(transfer);
+        }
+
+        transfers.Add(transfer);
+        return transfer;
+    }
+
+    internal void Signal(LedgerSignal signal) => signals.Add(signal);
+}
