@@ -105,6 +105,11 @@ public static class ProgramValidator
             }
         }
 
+        if (program.Consent is not null)
+        {
+            errors.AddRange(Consent.CompiledConsentPolicy.Validate(program.Consent));
+        }
+
         return errors;
     }
 }
