@@ -11,6 +11,13 @@ namespace Loyalty.Sdk.Consent;
 /// </summary>
 public sealed record ConsentPolicy
 {
+    private readonly IReadOnlyList<FrequencyCapRule> caps = [];
+    private readonly IReadOnlyList<SendWindow> sendWindows = [];
+    private readonly IReadOnlyList<MessageClassDefinition> messageClasses = [];
+    private readonly IReadOnlyList<string> tags = [];
+    private readonly IReadOnlyList<TopicDefinition> topics = [];
+    private readonly DoubleOptInPolicy doubleOptIn = new();
+
     /// <summary>A policy without caps or quiet hours, with the classes <c>marketing</c> and <c>transactional</c>; used
     /// when a program has no consent section.</summary>
     public static ConsentPolicy Default { get; } = new()
@@ -23,25 +30,25 @@ public sealed record ConsentPolicy
     };
 
     /// <summary>Frequency caps; every rule that matches a message applies, the most restrictive wins.</summary>
-    public IReadOnlyList<FrequencyCapRule> Caps { get; init; } = [];
+    public IReadOnlyList<FrequencyCapRule> Caps { get => caps; init => caps = value ?? []; }
 
     /// <summary>Quiet hours for every channel (e.g. 21:00 to 09:00), if any.</summary>
     public QuietHours? QuietHours { get; init; }
 
     /// <summary>Per-channel send windows (e.g. SMS only 10:00 to 20:00).</summary>
-    public IReadOnlyList<SendWindow> SendWindows { get; init; } = [];
+    public IReadOnlyList<SendWindow> SendWindows { get => sendWindows; init => sendWindows = value ?? []; }
 
     /// <summary>Double opt-in.</summary>
-    public DoubleOptInPolicy DoubleOptIn { get; init; } = new();
+    public DoubleOptInPolicy DoubleOptIn { get => doubleOptIn; init => doubleOptIn = value ?? new(); }
 
     /// <summary>Message classes; the send gate is asked about a class.</summary>
-    public IReadOnlyList<MessageClassDefinition> MessageClasses { get; init; } = [];
+    public IReadOnlyList<MessageClassDefinition> MessageClasses { get => messageClasses; init => messageClasses = value ?? []; }
 
     /// <summary>Tags that classes and cap rules may use (e.g. <c>promotions</c>).</summary>
-    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyList<string> Tags { get => tags; init => tags = value ?? []; }
 
     /// <summary>Topics of the preference center (e.g. offers, tier updates, product news, newsletters).</summary>
-    public IReadOnlyList<TopicDefinition> Topics { get; init; } = [];
+    public IReadOnlyList<TopicDefinition> Topics { get => topics; init => topics = value ?? []; }
 
     /// <summary>The holdout (control) group, if any.</summary>
     public HoldoutPolicy? Holdout { get; init; }
@@ -106,11 +113,13 @@ public sealed record SendWindow
 /// <summary>Double opt-in rules.</summary>
 public sealed record DoubleOptInPolicy
 {
-    /// <summary>Hours a pending double opt-in stays confirmable before it expires (1 to 8760).</summary>
-    public int TimeoutHours { get; init; } = 72;
+    private readonly IReadOnlyList<ContactChannel> channels = [];
+
+    /// <summary>Hours a pending double opt-in stays confirmable before it expires (1 to 8760; default 72).</summary>
+    public int? TimeoutHours { get; init; }
 
     /// <summary>Channels where a marketing grant without confirmation evidence starts as pending.</summary>
-    public IReadOnlyList<ContactChannel> Channels { get; init; } = [];
+    public IReadOnlyList<ContactChannel> Channels { get => channels; init => channels = value ?? []; }
 }
 
 /// <summary>What a cap hit does to a message of a class.</summary>
@@ -127,6 +136,8 @@ public enum CapAction
 /// <summary>A class of messages (e.g. <c>promotional</c>, <c>newsletter</c>, <c>receipt</c>).</summary>
 public sealed record MessageClassDefinition
 {
+    private readonly IReadOnlyList<string> tags = [];
+
     /// <summary>Class id.</summary>
     public required string Id { get; init; }
 
@@ -135,7 +146,7 @@ public sealed record MessageClassDefinition
     public required ConsentPurpose Purpose { get; init; }
 
     /// <summary>Tags (declared in <see cref="ConsentPolicy.Tags"/>).</summary>
-    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyList<string> Tags { get => tags; init => tags = value ?? []; }
 
     /// <summary>Preference-center topic the class belongs to, if any.</summary>
     public string? Topic { get; init; }
@@ -143,8 +154,8 @@ public sealed record MessageClassDefinition
     /// <summary>What a cap hit does.</summary>
     public CapAction OnCapReached { get; init; } = CapAction.Skip;
 
-    /// <summary>How long a message may be deferred (hours); beyond it, it is skipped.</summary>
-    public int DeferHorizonHours { get; init; } = 24;
+    /// <summary>How long a message may be deferred (hours, 0 to 720; default 24); beyond it, it is skipped.</summary>
+    public int? DeferHorizonHours { get; init; }
 
     /// <summary>Whether quiet hours and send windows hold the message; defaults to true except for transactional.</summary>
     public bool? RespectQuietHours { get; init; }
@@ -163,9 +174,11 @@ public sealed record TopicDefinition
 /// <summary>A deterministic holdout group: a share of customers who get no marketing, to measure its effect.</summary>
 public sealed record HoldoutPolicy
 {
+    private readonly string salt = "holdout";
+
     /// <summary>Share of customers held out, 0 to 50 percent.</summary>
     public required double Percent { get; init; }
 
     /// <summary>Salt of the bucket hash; change it to draw a new group.</summary>
-    public string Salt { get; init; } = "holdout";
+    public string Salt { get => salt; init => salt = value ?? "holdout"; }
 }

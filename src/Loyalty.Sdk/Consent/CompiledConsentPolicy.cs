@@ -36,7 +36,7 @@ public sealed class CompiledConsentPolicy
                 m.Tags.Aggregate(0UL, (mask, t) => mask | TagBits[t]),
                 m.Purpose == ConsentPurpose.Transactional,
                 m.RespectQuietHours ?? m.Purpose != ConsentPurpose.Transactional,
-                Duration.FromHours(m.DeferHorizonHours)),
+                Duration.FromHours(m.DeferHorizonHours ?? 24)),
             StringComparer.Ordinal);
         Blocked = new BlockedWindow[ChannelCount][];
         var quiet = source.QuietHours is { } q ? new BlockedWindow(Parse(q.Start), Parse(q.End)) : (BlockedWindow?)null;
@@ -56,7 +56,7 @@ public sealed class CompiledConsentPolicy
             Blocked[c] = [.. list];
         }
 
-        DoubleOptInTimeout = Duration.FromHours(source.DoubleOptIn.TimeoutHours);
+        DoubleOptInTimeout = Duration.FromHours(source.DoubleOptIn.TimeoutHours ?? 72);
         DoubleOptInChannels = new bool[ChannelCount];
         foreach (var c in source.DoubleOptIn.Channels)
         {
