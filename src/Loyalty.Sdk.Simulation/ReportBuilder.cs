@@ -24,8 +24,23 @@ public static class ReportBuilder
     /// <param name="truth">The generator's truth, when the history is synthetic.</param>
     /// <param name="source">What produced the history (e.g. <c>loyalty simulate</c>).</param>
     /// <param name="cancellationToken">Cancellation.</param>
+    public static Task<JsonObject> BuildAsync(
+        ILoyaltyEngine engine, LoyaltyProgram program, TenantId tenant, IReadOnlyList<LoyaltyEvent> events, IngestLog log, GeneratedShop? truth, string source, CancellationToken cancellationToken = default) =>
+        BuildAsync(engine, program, tenant, events, log, truth, source, services: null, cancellationToken);
+
+    /// <summary>Builds the report; capabilities registered in <paramref name="services"/> (e.g. consent) fill their
+    /// sections.</summary>
+    /// <param name="engine">The engine the events went through.</param>
+    /// <param name="program">The tenant's program.</param>
+    /// <param name="tenant">The tenant.</param>
+    /// <param name="events">The events streamed, in order.</param>
+    /// <param name="log">What ingestion produced.</param>
+    /// <param name="truth">The generator's truth, when the history is synthetic.</param>
+    /// <param name="source">What produced the history (e.g. <c>loyalty simulate</c>).</param>
+    /// <param name="services">The engine's services, to find the registered capabilities.</param>
+    /// <param name="cancellationToken">Cancellation.</param>
     public static async Task<JsonObject> BuildAsync(
-        ILoyaltyEngine engine, LoyaltyProgram program, TenantId tenant, IReadOnlyList<LoyaltyEvent> events, IngestLog log, GeneratedShop? truth, string source, CancellationToken cancellationToken = default)
+        ILoyaltyEngine engine, LoyaltyProgram program, TenantId tenant, IReadOnlyList<LoyaltyEvent> events, IngestLog log, GeneratedShop? truth, string source, IServiceProvider? services, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(program);
@@ -75,7 +90,9 @@ public static class ReportBuilder
         report["identity"] = Identity(log, finalOf, identifiers, mergeCount, blocked, truth);
         report["ledger"] = NotYet("The points ledger capability is not registered in this engine yet.");
         report["segments"] = NotYet("The segmentation capability is not registered in this engine yet.");
-        report["consent"] = NotYet("The consent capability is not registered in this engine yet.");
+        report["consent"] = services?.GetService(typeof(Consent.IConsentService)) is Consent.IConsentService consent
+            ? await ConsentReport.BuildAsync(consent, program, tenant, profiles.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.FirstSeen), events, cancellationToken).ConfigureAwait(false)
+            : NotYet("The consent capability is not registered in this engine yet.");
         report["journeys"] = NotYet("The journey capability is not registered in this engine yet.");
         report["predictive"] = NotYet("The predictive capability is not registered in this engine yet.");
         var customerOfEvent = log.Results.Where(r => r.Outcome == IngestOutcome.Applied && r.Customer is not null)

@@ -21,6 +21,8 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public ILoyaltyEngine Engine { get; }
 
+    public IServiceProvider Services => provider;
+
     public ManualClock Clock { get; }
 
     public static EngineHost Create(string store, string? connection, LoyaltyProgram program, Instant start)
@@ -28,7 +30,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program);
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddConsent();
         switch (store)
         {
             case "memory":

@@ -82,7 +82,7 @@ internal static class ReplayCommand
                 }
             }
 
-            var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name, ct).ConfigureAwait(false);
+            var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name, host.Services, ct).ConfigureAwait(false);
             report["ingest"]!["malformedLines"] = malformed;
             report["performance"] = CommandRunner.Performance(ordered.Length, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;

@@ -52,7 +52,7 @@ internal static class SimulateCommand
             await using var host = EngineHost.Create(parse.GetValue(store)!, parse.GetValue(connection), definition, start);
             var log = await ReportOutput.IngestWithProgressAsync(
                 p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, p, cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
-            var report = await ReportBuilder.BuildAsync(host.Engine, definition, settings.Tenant, shop.Events, log, shop, "loyalty simulate", ct).ConfigureAwait(false);
+            var report = await ReportBuilder.BuildAsync(host.Engine, definition, settings.Tenant, shop.Events, log, shop, "loyalty simulate", host.Services, ct).ConfigureAwait(false);
             report["performance"] = CommandRunner.Performance(shop.Events.Count, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;
             await ReportOutput.WriteAsync(report, outDir, ct).ConfigureAwait(false);

@@ -383,4 +383,9 @@ internal sealed record CompiledClass(MessageClassDefinition Definition, ulong Ta
 
 /// <summary>A daily local-time window in which nothing is sent; <see cref="End"/> before or equal to
 /// <see cref="Start"/> crosses midnight.</summary>
-internal readonly record struct BlockedWindow(LocalTime Start, LocalTime End);
+internal readonly record struct BlockedWindow(LocalTime Start, LocalTime End)
+{
+    public long StartTicks { get; } = Start.TickOfDay;
+
+    public long EndTicks { get; } = End.TickOfDay;
+}

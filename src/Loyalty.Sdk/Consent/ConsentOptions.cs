@@ -69,43 +69,46 @@ public sealed class AddressHasher(IOptions<ConsentOptions> options)
     public CustomerId Pseudonym(TenantId tenant, CustomerId customer) =>
         new("erased_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{salt}\nerased\n{tenant.Value}\n{customer.Value}")))[..24]);
 
-    /// <summary>The zone of a phone number's country when that country has exactly one zone in the tz database.</summary>
+    /// <summary>The zone of a phone number's country when that country has exactly one zone in the tz database
+    /// (read from the E.164 country calling code; +1 and other shared codes infer nothing).</summary>
     public static string? InferZone(Identifier phone)
     {
         ArgumentNullException.ThrowIfNull(phone);
-        if (phone.Type != IdentifierType.Phone)
+        var value = phone.Value;
+        if (phone.Type != IdentifierType.Phone || value.Length < 4 || value[0] != '+')
         {
             return null;
         }
 
-        try
+        for (var digits = 1; digits <= 3; digits++)
         {
-            var util = PhoneNumberUtil.GetInstance();
-            var region = util.GetRegionCodeForNumber(util.Parse(phone.Value, null));
-            if (region is null)
+            if (!int.TryParse(value.AsSpan(1, digits), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var code))
             {
                 return null;
             }
 
-            string? found = null;
-            foreach (var location in NodaTime.TimeZones.TzdbDateTimeZoneSource.Default.ZoneLocations ?? [])
+            if (ZoneByCallingCode.TryGetValue(code, out var zone))
             {
-                if (location.CountryCode == region)
-                {
-                    if (found is not null)
-                    {
-                        return null;
-                    }
-
-                    found = location.ZoneId;
-                }
+                return zone;
             }
 
-            return found;
+            var regions = PhoneNumberUtil.GetInstance().GetRegionCodesForCountryCode(code);
+            if (regions.Count > 0)
+            {
+                string? found = null;
+                if (regions.Count == 1)
+                {
+                    var locations = (NodaTime.TimeZones.TzdbDateTimeZoneSource.Default.ZoneLocations ?? []).Where(l => l.CountryCode == regions[0]).ToArray();
+                    found = locations.Length == 1 ? locations[0].ZoneId : null;
+                }
+
+                ZoneByCallingCode[code] = found;
+                return found;
+            }
         }
-        catch (NumberParseException)
-        {
-            return null;
-        }
+
+        return null;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string?> ZoneByCallingCode = new();
 }

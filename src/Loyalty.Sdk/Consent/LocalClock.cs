@@ -15,14 +15,17 @@ namespace Loyalty.Sdk.Consent;
 /// </summary>
 internal readonly struct LocalClock
 {
+    private const long TicksPerDay = NodaConstants.TicksPerDay;
     private readonly DateTimeZone zone;
     private readonly Offset offset;
+    private readonly long offsetTicks;
     private readonly bool fixedOffset;
 
     private LocalClock(DateTimeZone zone, Offset offset, bool fixedOffset)
     {
         this.zone = zone;
         this.offset = offset;
+        offsetTicks = offset.Ticks;
         this.fixedOffset = fixedOffset;
     }
 
@@ -35,7 +38,40 @@ internal readonly struct LocalClock
         return new LocalClock(zone, interval.WallOffset, stable);
     }
 
+    /// <summary>Like <see cref="For(DateTimeZone, Instant, Duration)"/>, reusing the customer's cached zone interval
+    /// when <paramref name="around"/> ± <paramref name="span"/> lies inside it (no zone lookup on the hot path).</summary>
+    public static LocalClock For(DateTimeZone zone, Instant around, Duration span, ref StableOffset? cache)
+    {
+        var ticks = around.ToUnixTimeTicks();
+        var spanTicks = span.BclCompatibleTicks;
+        var cached = cache;
+        if (cached is not null && cached.StartTicks <= ticks - spanTicks && cached.EndTicks > ticks + spanTicks)
+        {
+            return new LocalClock(zone, cached.Offset, true);
+        }
+
+        var interval = zone.GetZoneInterval(around);
+        var start = interval.HasStart ? interval.Start.ToUnixTimeTicks() : long.MinValue;
+        var end = interval.HasEnd ? interval.End.ToUnixTimeTicks() : long.MaxValue;
+        cache = new StableOffset(start, end, interval.WallOffset);
+        var stable = start <= ticks - spanTicks && end > ticks + spanTicks;
+        return new LocalClock(zone, interval.WallOffset, stable);
+    }
+
     public LocalDateTime ToLocal(Instant instant) => fixedOffset ? instant.WithOffset(offset).LocalDateTime : instant.InZone(zone).LocalDateTime;
+
+    /// <summary>Start of the local day <paramref name="daysBefore"/> days before the local day of
+    /// <paramref name="at"/>, in Unix ticks (integer arithmetic when the offset is fixed).</summary>
+    public long StartOfDayTicks(Instant at, int daysBefore)
+    {
+        if (fixedOffset)
+        {
+            var day = Math.DivRem(at.ToUnixTimeTicks() + offsetTicks, TicksPerDay, out var rem) - (rem < 0 ? 1 : 0);
+            return ((day - daysBefore) * TicksPerDay) - offsetTicks;
+        }
+
+        return StartOfDay(ToLocal(at).Date.PlusDays(-daysBefore)).ToUnixTimeTicks();
+    }
 
     public Instant StartOfDay(LocalDate date) => fixedOffset ? date.AtMidnight().WithOffset(offset).ToInstant() : zone.AtStartOfDay(date).ToInstant();
 
@@ -63,6 +99,11 @@ internal readonly struct LocalClock
         if (windows.Length == 0)
         {
             return null;
+        }
+
+        if (fixedOffset)
+        {
+            return BlockedUntilFixed(windows, at);
         }
 
         var t = at;
@@ -95,4 +136,40 @@ internal readonly struct LocalClock
 
         return blocked ? t : null;
     }
+
+    private Instant? BlockedUntilFixed(BlockedWindow[] windows, Instant at)
+    {
+        var local = at.ToUnixTimeTicks() + offsetTicks;
+        var t = local;
+        for (var iteration = 0; iteration < 8; iteration++)
+        {
+            var moved = false;
+            var day = Math.DivRem(t, TicksPerDay, out var rem) - (rem < 0 ? 1 : 0);
+            foreach (var w in windows)
+            {
+                var startOfDay = w.StartTicks;
+                var endOfDay = w.EndTicks;
+                for (var d = day - 1; d <= day; d++)
+                {
+                    var start = (d * TicksPerDay) + startOfDay;
+                    var end = ((endOfDay > startOfDay ? d : d + 1) * TicksPerDay) + endOfDay;
+                    if (start <= t && t < end)
+                    {
+                        t = end;
+                        moved = true;
+                    }
+                }
+            }
+
+            if (!moved)
+            {
+                break;
+            }
+        }
+
+        return t == local ? null : Instant.FromUnixTimeTicks(t - offsetTicks);
+    }
 }
+
+/// <summary>A zone interval with a constant offset, as Unix ticks (cached per customer state).</summary>
+internal sealed record StableOffset(long StartTicks, long EndTicks, Offset Offset);

@@ -46,6 +46,9 @@ public sealed class ContactState
 
     internal HashSet<string> MessageIds { get; private init; } = [];
 
+    /// <summary>Cache of the zone interval around the last decision (the gate's hot path skips the zone lookup).</summary>
+    internal StableOffset? OffsetCache;
+
     /// <summary>Whether a message id was already reserved.</summary>
     public bool HasSent(string messageId) => MessageIds.Contains(messageId);
 
@@ -110,7 +113,7 @@ public sealed class ContactState
             ReachableMask = mask,
             Suppressions = suppression,
             Sends = sendList.Where(s => s.CountsTowardCaps).OrderBy(s => s.SentAt)
-                .Select(s => new SendEntry(s.SentAt, (int)s.Channel, policy.MaskOf(s.Tags))).ToArray(),
+                .Select(s => new SendEntry(s.SentAt.ToUnixTimeTicks(), (int)s.Channel, policy.MaskOf(s.Tags))).ToArray(),
             MessageIds = sendList.Select(s => s.MessageId).ToHashSet(StringComparer.Ordinal),
             SendLogVersion = sendLogVersion,
             Preferences = preferences,
@@ -134,7 +137,7 @@ public sealed class ContactState
 }
 
 /// <summary>One dispatched message as the cap rules see it.</summary>
-internal readonly record struct SendEntry(Instant At, int Channel, ulong Tags);
+internal readonly record struct SendEntry(long Ticks, int Channel, ulong Tags);
 
 /// <summary>
 /// The send gate's decision path: pure, allocation-light, over a prepared <see cref="ContactState"/>. Order of checks:
@@ -143,6 +146,8 @@ internal readonly record struct SendEntry(Instant At, int Channel, ulong Tags);
 /// </summary>
 public static class SendGateEngine
 {
+    private static readonly int ChannelCount = Enum.GetValues<ContactChannel>().Length;
+    private static readonly int PurposeCount = Enum.GetValues<ConsentPurpose>().Length;
     private static readonly SendReason[] GrantedReasons = [new SendReason { Code = SendReasonCode.ConsentGranted }];
     private static readonly SendReason[] TransactionalReasons = [new SendReason { Code = SendReasonCode.TransactionalBypass }];
     private static readonly SendReason NoAddress = new() { Code = SendReasonCode.NoVerifiedAddress };
@@ -160,12 +165,12 @@ public static class SendGateEngine
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(messageClass);
-        if (!Enum.IsDefined(channel))
+        if ((uint)channel >= (uint)ChannelCount)
         {
             throw ConsentValidationException.For("$.channel", ConsentErrorCodes.UnknownChannel, $"Unknown channel {(int)channel}.");
         }
 
-        if (!Enum.IsDefined(purpose))
+        if ((uint)purpose >= (uint)PurposeCount)
         {
             throw ConsentValidationException.For("$.purpose", ConsentErrorCodes.UnknownPurpose, $"Unknown purpose {(int)purpose}.");
         }
@@ -184,7 +189,7 @@ public static class SendGateEngine
         var tags = cls.TagMask | extraTags;
         var transactional = cls.Transactional;
         List<SendReason>? skip = null;
-        var clock = LocalClock.For(state.Zone, at, policy.StableSpan);
+        var clock = LocalClock.For(state.Zone, at, policy.StableSpan, ref state.OffsetCache);
 
         if ((state.ReachableMask & (1 << ch)) == 0)
         {
@@ -336,14 +341,15 @@ public static class SendGateEngine
     {
         count = 0;
         freesAt = default;
+        var atTicks = at.ToUnixTimeTicks();
         if (rule.Rolling)
         {
-            var windowStart = at - rule.Span;
+            var windowStart = atTicks - rule.Span.BclCompatibleTicks;
             var first = -1;
             for (var i = 0; i < sends.Length; i++)
             {
                 var s = sends[i];
-                if (s.At > windowStart && s.At <= at && rule.Applies(s.Channel, s.Tags))
+                if (s.Ticks > windowStart && s.Ticks <= atTicks && rule.Applies(s.Channel, s.Tags))
                 {
                     if (first < 0)
                     {
@@ -364,9 +370,9 @@ public static class SendGateEngine
             for (var i = first; i < sends.Length; i++)
             {
                 var s = sends[i];
-                if (s.At > windowStart && s.At <= at && rule.Applies(s.Channel, s.Tags) && skipCount-- == 0)
+                if (s.Ticks > windowStart && s.Ticks <= atTicks && rule.Applies(s.Channel, s.Tags) && skipCount-- == 0)
                 {
-                    freesAt = s.At + rule.Span;
+                    freesAt = Instant.FromUnixTimeTicks(s.Ticks) + rule.Span;
                     break;
                 }
             }
@@ -374,9 +380,7 @@ public static class SendGateEngine
             return true;
         }
 
-        var today = clock.ToLocal(at).Date;
-        var firstDay = today.PlusDays(1 - rule.Days);
-        count = CountSince(rule, sends, clock.StartOfDay(firstDay), at);
+        count = CountSince(rule, sends, clock.StartOfDayTicks(at, rule.Days - 1), atTicks);
         if (count < rule.Max)
         {
             return false;
@@ -384,10 +388,10 @@ public static class SendGateEngine
 
         for (var k = 1; k <= rule.Days; k++)
         {
-            var boundary = clock.StartOfDay(firstDay.PlusDays(k));
-            if (k == rule.Days || CountSince(rule, sends, boundary, at) < rule.Max)
+            var boundary = clock.StartOfDayTicks(at, rule.Days - 1 - k);
+            if (k == rule.Days || CountSince(rule, sends, boundary, atTicks) < rule.Max)
             {
-                freesAt = boundary;
+                freesAt = Instant.FromUnixTimeTicks(boundary);
                 break;
             }
         }
@@ -395,12 +399,12 @@ public static class SendGateEngine
         return true;
     }
 
-    private static int CountSince(in CapRule rule, SendEntry[] sends, Instant from, Instant at)
+    private static int CountSince(in CapRule rule, SendEntry[] sends, long from, long at)
     {
         var n = 0;
         foreach (var s in sends)
         {
-            if (s.At >= from && s.At <= at && rule.Applies(s.Channel, s.Tags))
+            if (s.Ticks >= from && s.Ticks <= at && rule.Applies(s.Channel, s.Tags))
             {
                 n++;
             }
