@@ -30,6 +30,10 @@ public sealed class BadInputTests
         var ex = await Assert.ThrowsAsync<ConsentValidationException>(async () => await host.Consent.RecordAsync(Request(host, c) with { CapturedAt = host.Now + Duration.FromDays(1) }));
         Assert.Contains(ex.Errors, e => e.Code == ConsentErrorCodes.FutureDated && e.Path == "$.capturedAt");
         Assert.Empty(await host.Consent.GetHistoryAsync(host.Tenant, c));
+
+        var evt = await Assert.ThrowsAsync<EventValidationException>(async () => await host.ConsentEventAsync("x@example.com", ContactChannel.Email, ConsentStatus.Granted, at: host.Now + Duration.FromDays(1)));
+        Assert.Contains(evt.Errors, e => e.Code == "in_future");
+        Assert.Empty(await host.Consent.GetHistoryAsync(host.Tenant, c));
     }
 
     [Fact]

@@ -227,11 +227,11 @@ public sealed class ConsentStage(AddressHasher hasher) : IConsentStage, ICustome
                 break;
             case InteractionKind.SpamComplaint:
                 await SuppressAsync(context, customer, SuppressionList.SpamComplaint, channel, i, cancellationToken).ConfigureAwait(false);
-                await WithdrawMarketingAsync(context, repo, policy, customer, channel, i, denyIfNone: false, cancellationToken).ConfigureAwait(false);
+                await WithdrawMarketingAsync(repo, policy, customer, channel, i, denyIfNone: false, cancellationToken).ConfigureAwait(false);
                 context.Decide(Capabilities.Consent, "suppressed", SpamRule, $"Spam complaint on {channel}: on the spam-complaint list, marketing consent withdrawn.", inputs);
                 break;
             default:
-                var recorded = await WithdrawMarketingAsync(context, repo, policy, customer, channel, i, denyIfNone: true, cancellationToken).ConfigureAwait(false);
+                var recorded = await WithdrawMarketingAsync(repo, policy, customer, channel, i, denyIfNone: true, cancellationToken).ConfigureAwait(false);
                 context.Decide(Capabilities.Consent, "unsubscribed", UnsubscribeRule, $"Unsubscribed on {channel}: marketing consent {Snake(recorded)}.", inputs);
                 break;
         }
@@ -252,7 +252,7 @@ public sealed class ConsentStage(AddressHasher hasher) : IConsentStage, ICustome
     }
 
     private static async ValueTask<ConsentStatus> WithdrawMarketingAsync(
-        IngestContext context, IConsentRepository repo, CompiledConsentPolicy policy, CustomerId customer, ContactChannel channel, Interaction i, bool denyIfNone, CancellationToken cancellationToken)
+        IConsentRepository repo, CompiledConsentPolicy policy, CustomerId customer, ContactChannel channel, Interaction i, bool denyIfNone, CancellationToken cancellationToken)
     {
         var current = ConsentEngine.Fold(await repo.GetHistoryAsync(customer, cancellationToken).ConfigureAwait(false), i.OccurredAt, policy.DoubleOptInTimeout)
             .FirstOrDefault(s => s.Channel == channel && s.Purpose == ConsentPurpose.Marketing);
@@ -278,7 +278,6 @@ public sealed class ConsentStage(AddressHasher hasher) : IConsentStage, ICustome
                 CausedBy = i.Id,
             },
             cancellationToken).ConfigureAwait(false);
-        _ = context;
         return status;
     }
 
