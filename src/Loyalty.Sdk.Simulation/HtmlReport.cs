@@ -96,6 +96,11 @@ public static class HtmlReport
             html.Append("</section>");
         }
 
+        if (report["consent"] is JsonObject consent && consent["available"]?.GetValue<bool>() == true)
+        {
+            Consent(html, consent);
+        }
+
         foreach (var (key, title) in new[] { ("ledger", "Points ledger"), ("segments", "Segments"), ("consent", "Consent and contact pressure"), ("journeys", "Journeys"), ("predictive", "Predicted value and churn") })
         {
             if (report[key] is JsonObject section && section["available"]?.GetValue<bool>() == false)
@@ -131,6 +136,25 @@ public static class HtmlReport
             html.Append(BarChart(months.Select(m => m!["month"]!.GetValue<string>()).ToArray(), months.Select(m => D(m!["points"])).ToArray(), Palette[3], ""));
         }
 
+        html.Append("</section>");
+    }
+
+    private static void Consent(StringBuilder html, JsonObject c)
+    {
+        html.Append("<section><h2>Consent and contact pressure</h2>");
+        html.Append(CultureInfo.InvariantCulture, $"<p class=\"note\">Every day a '{E(c["messageClass"]?.ToString())}' e-mail was attempted for {N(c["sampledCustomers"])} sampled customers through the send gate ({N(c["attempts"])} attempts): {N(c["sent"])} sent, {N(c["deferred"])} deferred ({N(c["sentAfterDefer"])} sent at the window's edge), {N(c["skipped"])} skipped. Customers who received mail got {N(c["saturation"]?["messagesPerReachedCustomerPerWeek"])} messages a week on average, at most {N(c["saturation"]?["maxPerCustomerPerWeek"])}.</p>");
+        html.Append("<div class=\"grid\"><div><h3>Outcomes</h3>");
+        html.Append(HorizontalBars([("Sent", D(c["sent"])), ("Deferred", D(c["deferred"])), ("Skipped", D(c["skipped"])), ("Sent after deferral", D(c["sentAfterDefer"]))], ""));
+        html.Append("</div><div><h3>Marketing opt-in rate by channel</h3>");
+        var optIn = c["optInByChannel"]!.AsObject();
+        html.Append(HorizontalBars(optIn.Select(o => (o.Key, Math.Round(D(o.Value!["rate"]) * 100, 1))).ToArray(), "%"));
+        html.Append("</div><div><h3>Skipped, by reason</h3>");
+        html.Append(HorizontalBars(c["skippedByReason"]!.AsObject().Select(o => (o.Key.Replace('_', ' '), D(o.Value))).ToArray(), ""));
+        html.Append("</div><div><h3>Deferred, by reason</h3>");
+        html.Append(HorizontalBars(c["deferredByReason"]!.AsObject().Select(o => (o.Key.Replace('_', ' '), D(o.Value))).ToArray(), ""));
+        html.Append("</div></div><h3>Messages per customer per week</h3>");
+        var weekly = c["saturation"]!["weekly"]!.AsArray();
+        html.Append(LineChart(weekly.Select(w => w!["week"]!.GetValue<string>()).ToArray(), [("Average per reached customer", weekly.Select(w => D(w!["perCustomer"])).ToArray()), ("Most to one customer", weekly.Select(w => D(w!["max"])).ToArray())]));
         html.Append("</section>");
     }
 

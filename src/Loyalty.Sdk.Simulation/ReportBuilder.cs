@@ -17,6 +17,9 @@ public sealed record ReportInputs
 
     /// <summary>The ledger service.</summary>
     public ILedgerService? Ledger { get; init; }
+
+    /// <summary>The consent service.</summary>
+    public Consent.IConsentService? Consent { get; init; }
 }
 
 /// <summary>
@@ -92,7 +95,9 @@ public static class ReportBuilder
             ? NotYet("The points ledger capability is not registered in this engine yet.")
             : await Ledger(ledger, program, tenant, profiles.Keys, cancellationToken).ConfigureAwait(false);
         report["segments"] = NotYet("The segmentation capability is not registered in this engine yet.");
-        report["consent"] = NotYet("The consent capability is not registered in this engine yet.");
+        report["consent"] = inputs?.Consent is { } consent
+            ? await ConsentReport.BuildAsync(consent, program, tenant, profiles.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.FirstSeen), events, cancellationToken).ConfigureAwait(false)
+            : NotYet("The consent capability is not registered in this engine yet.");
         report["journeys"] = NotYet("The journey capability is not registered in this engine yet.");
         report["predictive"] = predictive is null
             ? NotYet("The predictive capability is not registered in this engine.")

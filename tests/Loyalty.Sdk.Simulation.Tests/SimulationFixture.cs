@@ -26,7 +26,7 @@ public sealed class SimulationFixture : IAsyncLifetime
         Shop = ShopGenerator.Generate(Settings);
         var clock = new ManualClock(Settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant());
         var services = new ServiceCollection().AddSingleton<IClock>(clock);
-        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddLedger().AddPredictive();
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddConsent().AddLedger().AddPredictive();
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<ILoyaltyEngine>();
         var predictive = provider.GetRequiredService<IPredictiveService>();
@@ -44,7 +44,7 @@ public sealed class SimulationFixture : IAsyncLifetime
 
         Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100, onNewDay: DueWork);
         Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test",
-            new ReportInputs { Predictive = new PredictiveReportInputs(predictive, checkpoint, lastDay), Ledger = ledger });
+            new ReportInputs { Predictive = new PredictiveReportInputs(predictive, checkpoint, lastDay), Ledger = ledger, Consent = provider.GetRequiredService<Loyalty.Sdk.Consent.IConsentService>() });
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -64,7 +64,8 @@ public sealed class SimulationTests(SimulationFixture fixture) : IClassFixture<S
 
         Assert.True(report["ledger"]!["available"]!.GetValue<bool>());
         Assert.True(report["ledger"]!["reconciles"]!.GetValue<bool>());
-        foreach (var section in new[] { "segments", "consent", "journeys" })
+        Assert.True(report["consent"]!["available"]!.GetValue<bool>());
+        foreach (var section in new[] { "segments", "journeys" })
         {
             Assert.False(report[section]!["available"]!.GetValue<bool>());
         }

@@ -40,6 +40,8 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public ILoyaltyEngine Engine { get; }
 
+    public IServiceProvider Services => provider;
+
     public ManualClock Clock { get; }
 
     public static EngineHost Create(string store, string? connection, LoyaltyProgram program, Instant start)
@@ -47,7 +49,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program).AddLedger().AddPredictive();
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddConsent().AddLedger().AddPredictive();
         switch (store)
         {
             case "memory":
@@ -81,6 +83,7 @@ internal sealed class EngineHost : IAsyncDisposable
     {
         Predictive = new PredictiveReportInputs(Predictive, checkpoint, lastDay),
         Ledger = Ledger,
+        Consent = provider.GetService<Loyalty.Sdk.Consent.IConsentService>(),
     };
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();

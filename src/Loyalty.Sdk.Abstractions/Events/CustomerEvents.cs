@@ -132,6 +132,9 @@ public enum ConsentStatus
 
     /// <summary>Consent given earlier and withdrawn.</summary>
     Withdrawn,
+
+    /// <summary>Consent lapsed: a double opt-in was not confirmed in time, or a grant reached its expiry.</summary>
+    Expired,
 }
 
 /// <summary>A consent choice changed.</summary>

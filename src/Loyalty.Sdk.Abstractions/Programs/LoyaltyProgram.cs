@@ -41,6 +41,10 @@ public sealed record LoyaltyProgram
     /// the ledger posts nothing from orders.</summary>
     public LedgerProgram? Ledger { get; init; }
 
+    /// <summary>Consent and contact policy: caps, quiet hours and send windows, double opt-in, message classes, tags
+    /// (<c>$.consent</c>); null means <see cref="Consent.ConsentPolicy.Default"/>.</summary>
+    public Consent.ConsentPolicy? Consent { get; init; }
+
     /// <summary>Whether an identifier type is known to the program (built in or registered).</summary>
     public bool IsKnownIdentifierType(IdentifierType type) => type.IsBuiltIn || CustomIdentifierTypes.Contains(type);
 }

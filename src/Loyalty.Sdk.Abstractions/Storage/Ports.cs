@@ -59,6 +59,12 @@ public interface IProcessedEventRepository
 
     /// <summary>Records an ingestion.</summary>
     ValueTask AddAsync(ProcessedEvent processed, CancellationToken cancellationToken = default);
+
+    // --- Erasure (GDPR) ---
+
+    /// <summary>Erasure: forgets which customer the ingested events resolved to (the ids stay, so retries remain
+    /// duplicates). Applied on commit.</summary>
+    ValueTask AnonymizeCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The identity graph: identifiers to customers, with provenance and merges.</summary>
@@ -73,6 +79,12 @@ public interface IIdentityRepository
     /// <summary>Saves an identity and indexes its identifiers to it. <paramref name="expectedVersion"/> is the version
     /// read (0 for a new record); the stored version becomes <c>expectedVersion + 1</c>.</summary>
     ValueTask SaveAsync(CustomerIdentity identity, long expectedVersion, CancellationToken cancellationToken = default);
+
+    // --- Erasure (GDPR) ---
+
+    /// <summary>Erasure: deletes the identity record and every identifier index entry that points to it, so the
+    /// identifiers resolve to nobody. Applied on commit.</summary>
+    ValueTask EraseAsync(CustomerId customer, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Profiles and computed traits.</summary>
@@ -96,6 +108,15 @@ public interface IOrderRepository
 
     /// <summary>Saves an order with optimistic concurrency.</summary>
     ValueTask SaveAsync(OrderRecord order, long expectedVersion, CancellationToken cancellationToken = default);
+
+    // --- Export and erasure (GDPR) ---
+
+    /// <summary>A customer's orders.</summary>
+    ValueTask<IReadOnlyList<OrderRecord>> ListByCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
+
+    /// <summary>Erasure: keeps the customer's orders (accounting) under <paramref name="pseudonym"/>. Applied on
+    /// commit.</summary>
+    ValueTask AnonymizeCustomerAsync(CustomerId customer, CustomerId pseudonym, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The decision trail: every automated decision with its inputs and rule.</summary>
@@ -106,6 +127,11 @@ public interface IDecisionRepository
 
     /// <summary>A customer's decisions, oldest first, paged.</summary>
     ValueTask<IReadOnlyList<Decision>> ListAsync(CustomerId customer, int skip, int take, CancellationToken cancellationToken = default);
+
+    // --- Erasure (GDPR) ---
+
+    /// <summary>Erasure: deletes a customer's decision trail (inputs hold personal values). Applied on commit.</summary>
+    ValueTask DeleteAsync(CustomerId customer, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Outbox writes within a session.</summary>
@@ -113,6 +139,11 @@ public interface IOutboxRepository
 {
     /// <summary>Enqueues a message; a message whose key is already queued is ignored. Returns whether it was added.</summary>
     ValueTask<bool> EnqueueAsync(OutboxMessage message, CancellationToken cancellationToken = default);
+
+    // --- Erasure (GDPR) ---
+
+    /// <summary>Erasure: drops the customer's undelivered messages. Applied on commit.</summary>
+    ValueTask CancelForCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The outbox as dispatchers see it.</summary>

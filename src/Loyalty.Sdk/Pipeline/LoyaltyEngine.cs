@@ -12,7 +12,7 @@ using NodaTime;
 namespace Loyalty.Sdk.Pipeline;
 
 /// <summary>
-/// The ingest pipeline: validates, de-duplicates by event id, runs identity → profile and traits → ledger → segments →
+/// The ingest pipeline: validates, de-duplicates by event id, runs identity → profile and traits → consent → ledger → segments →
 /// journeys → outbox in one unit of work, and keeps every decision in the customer's trail. Stages that no capability
 /// has registered are skipped.
 /// </summary>
@@ -34,6 +34,7 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
         IIdentityStage identity,
         IProfileStage profile,
         IEnumerable<ITraitStage> traits,
+        IEnumerable<Consent.IConsentStage> consent,
         IEnumerable<ILedgerStage> ledger,
         IEnumerable<ISegmentStage> segments,
         IEnumerable<IJourneyStage> journeys,
@@ -47,7 +48,7 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
         this.clock = clock ?? throw new ArgumentNullException(nameof(clock));
         this.options = options.Value;
         this.logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<LoyaltyEngine>.Instance;
-        stages = [identity, profile, .. traits, .. ledger, .. segments, .. journeys, .. outbox];
+        stages = [identity, profile, .. traits, .. consent, .. ledger, .. segments, .. journeys, .. outbox];
     }
 
     /// <summary>The stages in the order they run.</summary>

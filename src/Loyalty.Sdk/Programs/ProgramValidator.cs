@@ -110,6 +110,11 @@ public static class ProgramValidator
             ValidateLedger(ledger, Add);
         }
 
+        if (program.Consent is not null)
+        {
+            errors.AddRange(Consent.CompiledConsentPolicy.Validate(program.Consent));
+        }
+
         return errors;
     }
 
