@@ -5,4 +5,5 @@ var root = new RootCommand("loyalty — the Loyalty.Sdk command-line tool: simul
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ProgramCommand.Create());
+root.Subcommands.Add(RulesCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Validation;
+using NodaTime;
 
 namespace Loyalty.Sdk.Simulation;
 
@@ -24,7 +25,14 @@ public static class SimulationRunner
     /// <summary>Ingests <paramref name="events"/> in batches of <paramref name="batchSize"/>. A batch that the engine
     /// refuses is retried event by event so that one bad event costs only itself.</summary>
     public static async Task<IngestLog> IngestAsync(
-        ILoyaltyEngine engine, ManualClock clock, IReadOnlyList<LoyaltyEvent> events, IProgress<int>? progress = null, int batchSize = 500, CancellationToken cancellationToken = default)
+        ILoyaltyEngine engine, ManualClock clock, IReadOnlyList<LoyaltyEvent> events, IProgress<int>? progress = null, int batchSize = 500, CancellationToken cancellationToken = default) =>
+        await IngestAsync(engine, clock, events, onClock: null, progress, batchSize, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Ingests like <see cref="IngestAsync(ILoyaltyEngine, ManualClock, IReadOnlyList{LoyaltyEvent}, IProgress{int}?, int, CancellationToken)"/>,
+    /// calling <paramref name="onClock"/> before each batch with the instant the clock moves to (e.g. to run the
+    /// segments' due work as time passes).</summary>
+    public static async Task<IngestLog> IngestAsync(
+        ILoyaltyEngine engine, ManualClock clock, IReadOnlyList<LoyaltyEvent> events, Func<Instant, CancellationToken, Task>? onClock, IProgress<int>? progress = null, int batchSize = 500, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(clock);
@@ -34,7 +42,13 @@ public static class SimulationRunner
         for (var offset = 0; offset < events.Count; offset += batchSize)
         {
             var batch = events.Skip(offset).Take(batchSize).ToArray();
-            clock.AdvanceTo(batch.Max(e => e.OccurredAt));
+            var to = batch.Max(e => e.OccurredAt);
+            if (onClock is not null)
+            {
+                await onClock(to, cancellationToken).ConfigureAwait(false);
+            }
+
+            clock.AdvanceTo(to);
             try
             {
                 log.Results.AddRange(await engine.IngestBatchAsync(batch, cancellationToken).ConfigureAwait(false));

@@ -23,12 +23,14 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public ManualClock Clock { get; }
 
+    public Loyalty.Sdk.Segments.ISegmentService Segments => provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>();
+
     public static EngineHost Create(string store, string? connection, LoyaltyProgram program, Instant start)
     {
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program);
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddSegments();
         switch (store)
         {
             case "memory":

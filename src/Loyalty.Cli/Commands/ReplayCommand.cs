@@ -72,8 +72,10 @@ internal static class ReplayCommand
             // Keep the file's order for events at the same instant; the engine's clock follows the history.
             var ordered = list.Select((e, i) => (e, i)).OrderBy(x => x.e.OccurredAt).ThenBy(x => x.i).Select(x => x.e).ToArray();
             await using var host = EngineHost.Create(parse.GetValue(store)!, parse.GetValue(connection), definition, ordered[0].OccurredAt);
+            var segments = new SegmentSimulation(host.Segments, tenants[0], host.Clock, ordered[0].OccurredAt);
             var log = await ReportOutput.IngestWithProgressAsync(
-                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, p, cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
+                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, segments.AdvanceAsync, p, cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
+            await segments.FinishAsync(ordered[^1].OccurredAt, ct).ConfigureAwait(false);
             foreach (var (e, errors) in log.Rejected)
             {
                 foreach (var error in errors)
@@ -82,7 +84,7 @@ internal static class ReplayCommand
                 }
             }
 
-            var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name, ct).ConfigureAwait(false);
+            var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name, host.Segments, ct).ConfigureAwait(false);
             report["ingest"]!["malformedLines"] = malformed;
             report["performance"] = CommandRunner.Performance(ordered.Length, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;

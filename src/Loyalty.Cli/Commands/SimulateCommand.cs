@@ -50,9 +50,11 @@ internal static class SimulateCommand
 
             var start = settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
             await using var host = EngineHost.Create(parse.GetValue(store)!, parse.GetValue(connection), definition, start);
+            var segments = new SegmentSimulation(host.Segments, settings.Tenant, host.Clock, start);
             var log = await ReportOutput.IngestWithProgressAsync(
-                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, p, cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
-            var report = await ReportBuilder.BuildAsync(host.Engine, definition, settings.Tenant, shop.Events, log, shop, "loyalty simulate", ct).ConfigureAwait(false);
+                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, segments.AdvanceAsync, p, cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
+            await segments.FinishAsync(shop.End, ct).ConfigureAwait(false);
+            var report = await ReportBuilder.BuildAsync(host.Engine, definition, settings.Tenant, shop.Events, log, shop, "loyalty simulate", host.Segments, ct).ConfigureAwait(false);
             report["performance"] = CommandRunner.Performance(shop.Events.Count, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;
             await ReportOutput.WriteAsync(report, outDir, ct).ConfigureAwait(false);
