@@ -147,7 +147,7 @@ internal sealed class Binder(RuleSchema schema, RuleLimits limits)
         if (trait.TimeDependent)
         {
             bound.TimeDependent = true;
-            bound.Next = static (s, _) => s.ValidUntil;
+            bound.Next = (s, _) => s.Expires[i];
         }
 
         return bound;
@@ -373,6 +373,7 @@ internal sealed class Binder(RuleSchema schema, RuleLimits limits)
                         TimeDependent = true,
                         Next = static (s, n) => RuleTime.NextLocalMidnight(n, s.Zone),
                         Detail = "trait birth_date",
+                        Falling = true,
                     };
                 }
 
@@ -814,6 +815,39 @@ internal sealed class Binder(RuleSchema schema, RuleLimits limits)
                         ">" => (s, n) => f(s, n) > g(s, n),
                         _ => (s, n) => f(s, n) >= g(s, n),
                     };
+                    var (down, level) = l.Falling && !r.TimeDependent ? (l, r) : r.Falling && !l.TimeDependent ? (r, l) : (null, null);
+                    if (down is not null && level is not null)
+                    {
+                        // A countdown (days until a birthday) falls by one each local midnight and wraps after 0: the
+                        // result can change only when it reaches the threshold or wraps.
+                        var (countdown, threshold) = (down.N!, level.N!);
+                        bound.Next = (s, n) =>
+                        {
+                            var v = countdown(s, n);
+                            var c = threshold(s, n);
+                            if (double.IsNaN(v) || double.IsNaN(c))
+                            {
+                                return long.MaxValue;
+                            }
+
+                            var days = v + 1;
+                            var up = Math.Ceiling(c);
+                            if (v > up)
+                            {
+                                days = Math.Min(days, v - up);
+                            }
+
+                            if (v > up - 1)
+                            {
+                                days = Math.Min(days, v - up + 1);
+                            }
+
+                            var midnight = RuleTime.NextLocalMidnight(n, s.Zone);
+                            return midnight + ((long)Math.Max(0, days - 1) * RuleTime.DayMs);
+                        };
+                        return bound;
+                    }
+
                     var (mono, other) = l.WhenReaches is not null && !r.TimeDependent ? (l, r) : r.WhenReaches is not null && !l.TimeDependent ? (r, l) : (null, null);
                     if (mono is not null && other is not null)
                     {

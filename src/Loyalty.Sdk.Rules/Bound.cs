@@ -32,6 +32,9 @@ internal sealed class Bound
     /// <summary>For numeric values that only grow with time: the instant (Unix ms) the value reaches a target.</summary>
     public Func<RuleSubject, long, double, long>? WhenReaches { get; set; }
 
+    /// <summary>A countdown that falls by one at each local midnight and wraps after 0.</summary>
+    public bool Falling { get; set; }
+
     /// <summary>Whether the value changes with time alone.</summary>
     public bool TimeDependent { get; set; }
 

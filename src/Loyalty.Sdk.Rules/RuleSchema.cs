@@ -48,7 +48,7 @@ public sealed record RuleTraitDefinition(string Name, RuleType Type, string Desc
     public IReadOnlyList<RuleParameter> Parameters { get; init; } = [];
 
     /// <summary>Whether the value changes with time alone (e.g. a lifecycle stage); the host then reports until when
-    /// a value holds (<see cref="RuleSubject.ValidUntil"/>).</summary>
+    /// a value holds (<see cref="RuleSubject.Expires"/>).</summary>
     public bool TimeDependent { get; init; }
 
     /// <summary>The event kinds that can change the value; empty means any event.</summary>

@@ -30,6 +30,7 @@ public sealed class RuleSubject
         Numbers = [];
         Texts = [];
         Flags = [];
+        Expires = [];
         EnsureCapacity(slots);
     }
 
@@ -45,8 +46,9 @@ public sealed class RuleSubject
     /// <summary>The customer's time zone (date functions use it).</summary>
     public DateTimeZone Zone { get; set; } = DateTimeZone.Utc;
 
-    /// <summary>Until when time-dependent trait values hold (Unix ms).</summary>
-    public long ValidUntil { get; set; } = long.MaxValue;
+    /// <summary>Per slot: until when the value of a time-dependent trait holds (Unix ms; <see cref="long.MaxValue"/>:
+    /// until an event changes it).</summary>
+    public long[] Expires { get; private set; }
 
     /// <summary>The customer's windowed counters.</summary>
     public IRuleWindows? Windows { get; set; }
@@ -63,6 +65,10 @@ public sealed class RuleSubject
         var numbers = Numbers;
         var texts = Texts;
         var flags = Flags;
+        var expires = Expires;
+        Array.Resize(ref expires, slots);
+        Array.Fill(expires, long.MaxValue, old, slots - old);
+        Expires = expires;
         Array.Resize(ref numbers, slots);
         Array.Resize(ref texts, slots);
         Array.Resize(ref flags, slots);
@@ -78,7 +84,7 @@ public sealed class RuleSubject
         Array.Fill(Numbers, double.NaN);
         Array.Clear(Texts);
         Array.Clear(Flags);
-        ValidUntil = long.MaxValue;
+        Array.Fill(Expires, long.MaxValue);
     }
 
     /// <summary>Sets a number or money slot.</summary>

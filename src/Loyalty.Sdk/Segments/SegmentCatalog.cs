@@ -137,7 +137,6 @@ internal sealed class SegmentCatalog
     {
         var all = FillersFor(Schema.SlotCount);
         subject.EnsureCapacity(all.Length);
-        subject.ValidUntil = long.MaxValue;
         subject.Zone = Zone(context.Profile?.TimeZone, Program);
         windows.Bind(this, context.State);
         subject.Windows = windows;

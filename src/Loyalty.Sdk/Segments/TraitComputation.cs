@@ -51,20 +51,21 @@ internal static class TraitFillers
                     if (last == 0)
                     {
                         s.Numbers[i] = double.NaN;
+                        s.Expires[i] = long.MaxValue;
                         return;
                     }
 
                     var now = c.Now.ToUnixTimeMilliseconds();
                     var days = Math.Floor((double)(now - last) / RuleTime.DayMs);
                     s.Numbers[i] = days;
-                    s.ValidUntil = Math.Min(s.ValidUntil, last + ((long)(days + 1) * RuleTime.DayMs));
+                    s.Expires[i] = last + ((long)(days + 1) * RuleTime.DayMs);
                 };
-            case "rfm_r": return (c, s) => s.Numbers[i] = Recency(c, s, o);
+            case "rfm_r": return (c, s) => s.Numbers[i] = Recency(c, s, o, i);
             case "rfm_f": return (c, s) => s.Numbers[i] = c.State.Traits.Orders == 0 ? double.NaN : Score(c.State.Traits.Orders, ft);
             case "rfm_m": return (c, s) => s.Numbers[i] = c.State.Traits.Orders == 0 ? double.NaN : Score((double)(c.Profile?.Traits.NetSpend ?? 0), mt);
             case "rfm_score":
                 return (c, s) => s.Numbers[i] = c.State.Traits.Orders == 0 ? double.NaN
-                    : Recency(c, s, o) + Score(c.State.Traits.Orders, ft) + Score((double)(c.Profile?.Traits.NetSpend ?? 0), mt);
+                    : Recency(c, s, o, i) + Score(c.State.Traits.Orders, ft) + Score((double)(c.Profile?.Traits.NetSpend ?? 0), mt);
             case "purchase_interval": return (c, s) => s.Numbers[i] = c.State.Traits.Intervals == 0 ? double.NaN : c.State.Traits.MeanIntervalDays;
             case "recent_purchase_interval": return (c, s) => s.Numbers[i] = c.State.Traits.Intervals == 0 ? double.NaN : c.State.Traits.RecentIntervalDays;
             case "purchase_interval_trend": return (c, s) => s.Numbers[i] = Trend(c.State.Traits);
@@ -129,7 +130,7 @@ internal static class TraitFillers
 
                     s.Texts[i] = best;
                 };
-            case "lifecycle_stage": return (c, s) => s.Texts[i] = Lifecycle(c, s, o);
+            case "lifecycle_stage": return (c, s) => s.Texts[i] = Lifecycle(c, s, o, i);
             case "tier":
                 return (c, s) =>
                 {
@@ -174,7 +175,7 @@ internal static class TraitFillers
         return score;
     }
 
-    private static double Recency(CustomerTraitContext c, RuleSubject s, SegmentOptions o)
+    private static double Recency(CustomerTraitContext c, RuleSubject s, SegmentOptions o, int slot)
     {
         var last = c.State.Traits.LastOrderMs;
         if (last == 0)
@@ -183,6 +184,7 @@ internal static class TraitFillers
         }
 
         var days = (c.Now.ToUnixTimeMilliseconds() - last) / (double)RuleTime.DayMs;
+        s.Expires[slot] = long.MaxValue;
         var score = 5;
         foreach (var t in o.RecencyThresholds)
         {
@@ -192,7 +194,7 @@ internal static class TraitFillers
             }
             else
             {
-                s.ValidUntil = Math.Min(s.ValidUntil, last + (t * RuleTime.DayMs));
+                s.Expires[slot] = last + (t * RuleTime.DayMs);
                 break;
             }
         }
@@ -200,15 +202,16 @@ internal static class TraitFillers
         return Math.Max(1, score);
     }
 
-    private static string Lifecycle(CustomerTraitContext c, RuleSubject s, SegmentOptions o)
+    private static string Lifecycle(CustomerTraitContext c, RuleSubject s, SegmentOptions o, int slot)
     {
         var now = c.Now.ToUnixTimeMilliseconds();
         var t = c.State.Traits;
+        s.Expires[slot] = long.MaxValue;
         void Until(long at)
         {
             if (at > now)
             {
-                s.ValidUntil = Math.Min(s.ValidUntil, at);
+                s.Expires[slot] = Math.Min(s.Expires[slot], at);
             }
         }
 
