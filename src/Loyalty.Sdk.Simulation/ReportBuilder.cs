@@ -111,9 +111,18 @@ public static class ReportBuilder
     {
         var sizes = await service.GetSizesAsync(tenant, cancellationToken).ConfigureAwait(false);
         var list = new JsonArray();
+        var histories = new Dictionary<string, IReadOnlyList<SegmentSizePoint>>(StringComparer.Ordinal);
         foreach (var definition in service.GetSegments(tenant))
         {
-            var history = await service.GetSizeHistoryAsync(tenant, definition.Id, cancellationToken).ConfigureAwait(false);
+            histories[definition.Id] = await service.GetSizeHistoryAsync(tenant, definition.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Every segment on the same weekly axis (a segment without members yet has size 0).
+        var axis = histories.Values.SelectMany(h => h.Select(p => p.At)).Distinct().Order().ToArray();
+        foreach (var definition in service.GetSegments(tenant))
+        {
+            var known = histories[definition.Id].ToDictionary(p => p.At);
+            var history = axis.Select(at => known.GetValueOrDefault(at) ?? new SegmentSizePoint(at, 0, 0, 0)).ToArray();
             list.Add(new JsonObject
             {
                 ["id"] = definition.Id,
