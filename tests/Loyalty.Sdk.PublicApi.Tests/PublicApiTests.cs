@@ -16,6 +16,7 @@ public sealed class PublicApiTests
         ["Loyalty.Sdk.Abstractions"] = typeof(ILoyaltyEngine).Assembly,
         ["Loyalty.Sdk"] = typeof(LoyaltyEngine).Assembly,
         ["Loyalty.Sdk.Simulation"] = typeof(ShopGenerator).Assembly,
+        ["Loyalty.Sdk.Rules"] = typeof(Loyalty.Sdk.Rules.RuleCompiler).Assembly,
     };
 
     [Theory]
