@@ -111,7 +111,7 @@ public enum AggregateKind
 public sealed record WindowSeries(int Id, string Source, IReadOnlyList<KeyValuePair<string, string>> Filters, string? DistinctProperty, Duration Bucket)
 {
     /// <summary>A stable key, e.g. <c>orders|category=shoes|1d</c>.</summary>
-    public string Key => SeriesKey(Source, Filters, DistinctProperty, Bucket);
+    public string Key { get; } = SeriesKey(Source, Filters, DistinctProperty, Bucket);
 
     internal static string SeriesKey(string source, IEnumerable<KeyValuePair<string, string>> filters, string? distinct, Duration bucket) =>
         string.Join('|', new[] { source }.Concat(filters.Select(f => $"{f.Key}={f.Value}")).Concat(distinct is null ? [] : ["distinct=" + distinct]).Append(bucket == Duration.FromHours(1) ? "1h" : "1d"));

@@ -180,7 +180,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
         var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
         await using (session.ConfigureAwait(false))
         {
-            var (states, contexts) = await LoadAsync(session, program, now, cancellationToken).ConfigureAwait(false);
+            var states = await session.Segments.ListAsync(0, int.MaxValue, cancellationToken).ConfigureAwait(false);
             var all = new ConcurrentBag<List<SegmentMembershipChange>>();
             var nowMs = now.ToUnixTimeMilliseconds();
             Parallel.ForEach(
@@ -192,7 +192,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
                     for (var i = range.Item1; i < range.Item2; i++)
                     {
                         var customer = states[i].Customer;
-                        catalog.Fill(contexts[i], local.Subject, local.Windows);
+                        catalog.Fill(Context(session, program, states[i], now, cancellationToken), local.Subject, local.Windows);
                         var changes = local.Changes;
                         catalog.Evaluate(local.Subject, null, local.Dirty, nowMs, (segment, entered) => changes.Add(new SegmentMembershipChange(customer, segment.Id, entered, now)));
                     }
@@ -352,6 +352,17 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
         }
 
         return (states, contexts);
+    }
+
+    /// <summary>The trait context of a customer inside a parallel batch: storage reads that complete synchronously (the
+    /// in-memory store, caches) cost nothing; others are waited for on the worker thread.</summary>
+    private static CustomerTraitContext Context(ILoyaltyStoreSession session, LoyaltyProgram program, CustomerSegmentState state, Instant now, CancellationToken cancellationToken)
+    {
+        var p = session.Profiles.GetAsync(state.Customer, cancellationToken);
+        var profile = p.IsCompletedSuccessfully ? p.Result : p.AsTask().GetAwaiter().GetResult();
+        var i = session.Identity.GetAsync(state.Customer, cancellationToken);
+        var identity = i.IsCompletedSuccessfully ? i.Result : i.AsTask().GetAwaiter().GetResult();
+        return new CustomerTraitContext(state.Customer, profile, identity, state, program, now);
     }
 
     private static async ValueTask<CustomerTraitContext> ContextAsync(ILoyaltyStoreSession session, LoyaltyProgram program, CustomerSegmentState state, Instant now, CancellationToken cancellationToken)
