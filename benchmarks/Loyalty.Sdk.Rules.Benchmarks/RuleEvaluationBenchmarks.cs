@@ -42,6 +42,7 @@ internal sealed class ProfileWindows : IRuleWindows
 
 /// <summary>Side by side: the same 5 rules over the same 1,000 profiles, Loyalty.Sdk compiled rules vs RulesEngine.</summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class RuleEvaluationBenchmarks
 {
     private const int Profiles = 1_000;
