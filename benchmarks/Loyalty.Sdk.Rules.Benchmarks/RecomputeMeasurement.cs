@@ -72,11 +72,6 @@ internal static class RecomputeMeasurement
                 Console.WriteLine($"  {seg.Id}: {sw.Elapsed.TotalMilliseconds * 10:0} ns/eval");
             }
 
-            var sw2 = Stopwatch.StartNew();
-            foreach (var slot in catalog.Schema.Slots)
-            {
-            }
-
             Console.WriteLine($"eval {w.Elapsed.TotalSeconds:0.000}");
         }
 
