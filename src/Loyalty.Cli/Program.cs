@@ -7,4 +7,5 @@ root.Subcommands.Add(ReplayCommand.Create());
 root.Subcommands.Add(ProgramCommand.Create());
 root.Subcommands.Add(ClvCommand.Create());
 root.Subcommands.Add(IdentityCommand.Create());
+root.Subcommands.Add(RulesCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -101,6 +101,11 @@ public static class HtmlReport
             Consent(html, consent);
         }
 
+        if (report["segments"] is JsonObject seg && seg["available"]?.GetValue<bool>() == true)
+        {
+            Segments(html, seg);
+        }
+
         foreach (var (key, title) in new[] { ("ledger", "Points ledger"), ("segments", "Segments"), ("consent", "Consent and contact pressure"), ("journeys", "Journeys"), ("predictive", "Predicted value and churn") })
         {
             if (report[key] is JsonObject section && section["available"]?.GetValue<bool>() == false)
@@ -134,6 +139,31 @@ public static class HtmlReport
         {
             html.Append("<h2>Outstanding points by expiry month</h2><p class=\"note\">What finance carries as liability, and when it lapses if unused.</p>");
             html.Append(BarChart(months.Select(m => m!["month"]!.GetValue<string>()).ToArray(), months.Select(m => D(m!["points"])).ToArray(), Palette[3], ""));
+        }
+
+        html.Append("</section>");
+    }
+
+    private static void Segments(StringBuilder html, JsonObject section)
+    {
+        var list = section["segments"]!.AsArray().Select(s => s!.AsObject()).ToArray();
+        html.Append("<section><h2>Segments over time</h2><p class=\"note\">Weekly size of the largest segments; membership follows behaviour live and as time passes.</p>");
+        var top = list.OrderByDescending(s => D(s["size"])).Take(Palette.Length - 1).ToArray();
+        var weeks = top.FirstOrDefault()?["weekly"]?.AsArray().Select(w => w!["date"]!.GetValue<string>()).ToArray() ?? [];
+        html.Append(LineChart(weeks, top.Select(s => (s["name"]!.GetValue<string>(), s["weekly"]!.AsArray().Select(w => D(w!["size"])).ToArray())).ToArray()));
+        html.Append("<h3>Size, entries and exits</h3>");
+        html.Append(HorizontalBars(list.Select(s => (s["name"]!.GetValue<string>(), D(s["size"]))).ToArray(), "customers"));
+        html.Append("<table style=\"width:100%;border-collapse:collapse;font-size:13px\"><tr><th align=left>Segment</th><th align=left>Rule</th><th>Size</th><th>Entered</th><th>Exited</th></tr>");
+        foreach (var s in list)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(s["name"]?.ToString())}</td><td><code>{E(s["rule"]?.ToString())}</code></td><td align=right>{N(s["size"])}</td><td align=right>{N(s["entered"])}</td><td align=right>{N(s["exited"])}</td></tr>");
+        }
+
+        html.Append("</table>");
+        if (section["churnDetection"] is JsonObject churn)
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<h3>Did the at-risk segment see churn coming?</h3><p class=\"note\">{N(churn["passedThroughAtRisk"])} of {N(churn["trueChurners"])} true churners ({P(churn["share"])}) entered 'At risk' after their last order; among churners with at least two orders, {N(churn["repeatBuyerChurnersCaught"])} of {N(churn["repeatBuyerChurners"])} ({P(churn["repeatBuyerShare"])}).</p>");
+            html.Append(HorizontalBars([("True churners", D(churn["trueChurners"])), ("Passed through at risk", D(churn["passedThroughAtRisk"])), ("Repeat-buyer churners", D(churn["repeatBuyerChurners"])), ("… caught", D(churn["repeatBuyerChurnersCaught"]))], ""));
         }
 
         html.Append("</section>");

@@ -5,6 +5,7 @@ using Loyalty.Sdk.Ledger;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Profiles;
 using Loyalty.Sdk.Programs;
+using Loyalty.Sdk.Segments;
 using NodaTime;
 
 namespace Loyalty.Sdk.Simulation;
@@ -20,6 +21,9 @@ public sealed record ReportInputs
 
     /// <summary>The consent service.</summary>
     public Consent.IConsentService? Consent { get; init; }
+
+    /// <summary>The segment service.</summary>
+    public ISegmentService? Segments { get; init; }
 }
 
 /// <summary>
@@ -94,7 +98,9 @@ public static class ReportBuilder
         report["ledger"] = ledger is null
             ? NotYet("The points ledger capability is not registered in this engine yet.")
             : await Ledger(ledger, program, tenant, profiles.Keys, cancellationToken).ConfigureAwait(false);
-        report["segments"] = NotYet("The segmentation capability is not registered in this engine yet.");
+        report["segments"] = inputs?.Segments is not { } segments
+            ? NotYet("The segmentation capability is not registered in this engine yet.")
+            : await SegmentsAsync(engine, segments, tenant, log, finalOf, truth, cancellationToken).ConfigureAwait(false);
         report["consent"] = inputs?.Consent is { } consent
             ? await ConsentReport.BuildAsync(consent, program, tenant, profiles.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.FirstSeen), events, cancellationToken).ConfigureAwait(false)
             : NotYet("The consent capability is not registered in this engine yet.");
@@ -172,6 +178,90 @@ public static class ReportBuilder
             ["redemptionRate"] = liability.RedemptionRate,
             ["averageDaysToRedeem"] = liability.AverageDaysToRedeem,
         };
+    }
+
+    private static async Task<JsonObject> SegmentsAsync(
+        ILoyaltyEngine engine, ISegmentService service, TenantId tenant, IngestLog log, Dictionary<CustomerId, CustomerId> finalOf, GeneratedShop? truth, CancellationToken cancellationToken)
+    {
+        var sizes = await service.GetSizesAsync(tenant, cancellationToken).ConfigureAwait(false);
+        var list = new JsonArray();
+        var histories = new Dictionary<string, IReadOnlyList<SegmentSizePoint>>(StringComparer.Ordinal);
+        foreach (var definition in service.GetSegments(tenant))
+        {
+            histories[definition.Id] = await service.GetSizeHistoryAsync(tenant, definition.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Every segment on the same weekly axis (a segment without members yet has size 0).
+        var axis = histories.Values.SelectMany(h => h.Select(p => p.At)).Distinct().Order().ToArray();
+        foreach (var definition in service.GetSegments(tenant))
+        {
+            var known = histories[definition.Id].ToDictionary(p => p.At);
+            var history = axis.Select(at => known.GetValueOrDefault(at) ?? new SegmentSizePoint(at, 0, 0, 0)).ToArray();
+            list.Add(new JsonObject
+            {
+                ["id"] = definition.Id,
+                ["name"] = definition.Name,
+                ["rule"] = definition.Rule,
+                ["size"] = sizes.GetValueOrDefault(definition.Id),
+                ["entered"] = history.Sum(h => h.Entered),
+                ["exited"] = history.Sum(h => h.Exited),
+                ["weekly"] = new JsonArray(history.Select(h => (JsonNode)new JsonObject
+                {
+                    ["date"] = h.At.InUtc().Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    ["size"] = h.Size,
+                    ["entered"] = h.Entered,
+                    ["exited"] = h.Exited,
+                }).ToArray()),
+            });
+        }
+
+        var section = new JsonObject { ["available"] = true, ["segments"] = list };
+        var ids = service.GetSegments(tenant).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
+        if (ids.Contains("vip") && ids.Contains("email_responsive"))
+        {
+            var overlap = await service.GetOverlapAsync(tenant, "vip", "email_responsive", cancellationToken).ConfigureAwait(false);
+            section["overlap"] = new JsonObject { ["a"] = overlap.A, ["b"] = overlap.B, ["both"] = overlap.Both, ["jaccard"] = Round(overlap.Jaccard, 4) };
+        }
+
+        if (truth is not null && ids.Contains("at_risk"))
+        {
+            // A true churner stops buying at ChurnedAt (their last order). Did the at-risk segment pick them up
+            // after that and before the end of the history?
+            var customersOfPerson = new Dictionary<int, HashSet<CustomerId>>();
+            foreach (var r in log.Results.Where(r => r.Outcome == IngestOutcome.Applied && r.Customer is not null))
+            {
+                var person = truth.PersonOfEvent[r.EventId];
+                (customersOfPerson.TryGetValue(person, out var set) ? set : customersOfPerson[person] = []).Add(finalOf[r.Customer!.Value]);
+            }
+
+            var entries = new Dictionary<CustomerId, List<NodaTime.Instant>>();
+            foreach (var customer in finalOf.Values.Distinct())
+            {
+                var trail = await engine.GetDecisionTrailAsync(tenant, customer, 0, 100_000, cancellationToken).ConfigureAwait(false);
+                entries[customer] = trail.Where(d => d.Action == "segment_entered" && d.Rule == "segment.at_risk").Select(d => d.DecidedAt).ToList();
+            }
+
+            var churners = truth.People.Where(p => p.ChurnedAt is not null).ToList();
+            var caught = churners.Count(p => customersOfPerson.TryGetValue(p.Index, out var cs) && cs.Any(c => entries.GetValueOrDefault(c)?.Any(at => at > p.ChurnedAt && at <= truth.End) == true));
+            var eligible = churners.Count(p => p.Orders >= 2);
+            var caughtEligible = churners.Where(p => p.Orders >= 2).Count(p => customersOfPerson.TryGetValue(p.Index, out var cs) && cs.Any(c => entries.GetValueOrDefault(c)?.Any(at => at > p.ChurnedAt && at <= truth.End) == true));
+            var loyal = truth.People.Where(p => p.ChurnedAt is null && p.Orders >= 2).ToList();
+            var falseAlarms = loyal.Count(p => customersOfPerson.TryGetValue(p.Index, out var cs) && cs.Any(c => entries.GetValueOrDefault(c)?.Count > 0));
+            section["churnDetection"] = new JsonObject
+            {
+                ["trueChurners"] = churners.Count,
+                ["passedThroughAtRisk"] = caught,
+                ["share"] = Round(churners.Count == 0 ? 0 : caught / (double)churners.Count, 4),
+                ["repeatBuyerChurners"] = eligible,
+                ["repeatBuyerChurnersCaught"] = caughtEligible,
+                ["repeatBuyerShare"] = Round(eligible == 0 ? 0 : caughtEligible / (double)eligible, 4),
+                ["nonChurnersFlagged"] = falseAlarms,
+                ["nonChurnerRepeatBuyers"] = loyal.Count,
+                ["note"] = "A churner counts when one of their customer profiles entered 'at_risk' after their last order and before the end of the history. The at_risk rule needs at least 2 orders, so one-order churners cannot be caught.",
+            };
+        }
+
+        return section;
     }
 
     /// <summary>The section of a capability that is not registered.</summary>

@@ -18,6 +18,7 @@ public sealed class PublicApiTests
         ["Loyalty.Sdk.Simulation"] = typeof(ShopGenerator).Assembly,
         ["Loyalty.Sdk.Predictive"] = typeof(Loyalty.Sdk.Predictive.BgNbdModel).Assembly,
         ["Loyalty.Sdk.Identity.Matching"] = typeof(Loyalty.Sdk.Identity.Matching.IdentityMatcher).Assembly,
+        ["Loyalty.Sdk.Rules"] = typeof(Loyalty.Sdk.Rules.RuleCompiler).Assembly,
     };
 
     [Theory]

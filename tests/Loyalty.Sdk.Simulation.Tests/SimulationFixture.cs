@@ -26,15 +26,17 @@ public sealed class SimulationFixture : IAsyncLifetime
         Shop = ShopGenerator.Generate(Settings);
         var clock = new ManualClock(Settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant());
         var services = new ServiceCollection().AddSingleton<IClock>(clock);
-        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddConsent().AddLedger().AddPredictive();
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddConsent().AddLedger().AddSegments().AddPredictive();
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<ILoyaltyEngine>();
         var predictive = provider.GetRequiredService<IPredictiveService>();
         var lastDay = Settings.Start.PlusDays(Settings.Days - 1);
         var checkpoint = new PredictiveCheckpoint(predictive, Settings.Tenant, lastDay.PlusDays(-60));
         var ledger = provider.GetRequiredService<ILedgerService>();
+        var segments = new SegmentSimulation(provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>(), Settings.Tenant, clock, clock.Now);
         async Task DueWork(Instant now, CancellationToken ct)
         {
+            await segments.AdvanceAsync(now, ct);
             while ((await ledger.RunDueWorkAsync(Settings.Tenant, now, cancellationToken: ct)).More)
             {
             }
@@ -43,8 +45,9 @@ public sealed class SimulationFixture : IAsyncLifetime
         }
 
         Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100, onNewDay: DueWork);
+        await segments.FinishAsync(Shop.End, default);
         Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test",
-            new ReportInputs { Predictive = new PredictiveReportInputs(predictive, checkpoint, lastDay), Ledger = ledger, Consent = provider.GetRequiredService<Loyalty.Sdk.Consent.IConsentService>() });
+            new ReportInputs { Predictive = new PredictiveReportInputs(predictive, checkpoint, lastDay), Ledger = ledger, Consent = provider.GetRequiredService<Loyalty.Sdk.Consent.IConsentService>(), Segments = provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>() });
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

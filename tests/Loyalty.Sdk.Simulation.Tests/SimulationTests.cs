@@ -65,7 +65,8 @@ public sealed class SimulationTests(SimulationFixture fixture) : IClassFixture<S
         Assert.True(report["ledger"]!["available"]!.GetValue<bool>());
         Assert.True(report["ledger"]!["reconciles"]!.GetValue<bool>());
         Assert.True(report["consent"]!["available"]!.GetValue<bool>());
-        foreach (var section in new[] { "segments", "journeys" })
+        Assert.True(report["segments"]!["available"]!.GetValue<bool>());
+        foreach (var section in new[] { "journeys" })
         {
             Assert.False(report[section]!["available"]!.GetValue<bool>());
         }

@@ -190,5 +190,5 @@ public sealed class ProgramTests
     }
 
     // The part of a program this test class is about; each capability's section is tested with the capability.
-    private static LoyaltyProgram Foundation(LoyaltyProgram program) => program with { Ledger = null, Consent = null };
+    private static LoyaltyProgram Foundation(LoyaltyProgram program) => program with { Ledger = null, Consent = null, Segments = [] };
 }

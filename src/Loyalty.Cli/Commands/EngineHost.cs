@@ -25,10 +25,12 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public ILedgerService Ledger { get; }
 
-    /// <summary>The due work of every capability at the start of a day of the history: the ledger's (expiry,
+    /// <summary>The due work of every capability at the start of a day of the history: segments' time-based changes
+    /// and weekly sizes, the ledger's (expiry,
     /// activation, reservation timeouts, tier reviews) and the predictive refits and calibration checkpoint.</summary>
-    public async Task RunDueWorkAsync(TenantId tenant, Instant now, PredictiveCheckpoint checkpoint, CancellationToken cancellationToken)
+    public async Task RunDueWorkAsync(TenantId tenant, Instant now, PredictiveCheckpoint checkpoint, SegmentSimulation segments, CancellationToken cancellationToken)
     {
+        await segments.AdvanceAsync(now, cancellationToken).ConfigureAwait(false);
         while ((await Ledger.RunDueWorkAsync(tenant, now, cancellationToken: cancellationToken).ConfigureAwait(false)).More)
         {
         }
@@ -44,12 +46,14 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public ManualClock Clock { get; }
 
+    public Loyalty.Sdk.Segments.ISegmentService Segments => provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>();
+
     public static EngineHost Create(string store, string? connection, LoyaltyProgram program, Instant start)
     {
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program).AddConsent().AddLedger().AddPredictive();
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddConsent().AddLedger().AddSegments().AddPredictive();
         switch (store)
         {
             case "memory":
@@ -84,6 +88,7 @@ internal sealed class EngineHost : IAsyncDisposable
         Predictive = new PredictiveReportInputs(Predictive, checkpoint, lastDay),
         Ledger = Ledger,
         Consent = provider.GetService<Loyalty.Sdk.Consent.IConsentService>(),
+        Segments = Segments,
     };
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();

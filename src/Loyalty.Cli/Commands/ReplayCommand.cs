@@ -75,8 +75,10 @@ internal static class ReplayCommand
             var firstDay = ordered[0].OccurredAt.InUtc().Date;
             var lastDay = ordered[^1].OccurredAt.InUtc().Date;
             var checkpoint = host.Checkpoint(tenants[0], firstDay, lastDay);
+            var segments = new SegmentSimulation(host.Segments, tenants[0], host.Clock, ordered[0].OccurredAt);
             var log = await ReportOutput.IngestWithProgressAsync(
-                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, p, onNewDay: (now, c) => host.RunDueWorkAsync(tenants[0], now, checkpoint, c), cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
+                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, ordered, p, onNewDay: (now, c) => host.RunDueWorkAsync(tenants[0], now, checkpoint, segments, c), cancellationToken: ct), ordered.Length, "Replaying").ConfigureAwait(false);
+            await segments.FinishAsync(ordered[^1].OccurredAt, ct).ConfigureAwait(false);
             foreach (var (e, errors) in log.Rejected)
             {
                 foreach (var error in errors)

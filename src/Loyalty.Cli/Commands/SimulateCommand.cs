@@ -52,8 +52,10 @@ internal static class SimulateCommand
             await using var host = EngineHost.Create(parse.GetValue(store)!, parse.GetValue(connection), definition, start);
             var lastDay = settings.Start.PlusDays(settings.Days - 1);
             var checkpoint = host.Checkpoint(settings.Tenant, settings.Start, lastDay);
+            var segments = new SegmentSimulation(host.Segments, settings.Tenant, host.Clock, start);
             var log = await ReportOutput.IngestWithProgressAsync(
-                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, p, onNewDay: (now, c) => host.RunDueWorkAsync(settings.Tenant, now, checkpoint, c), cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
+                p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, p, onNewDay: (now, c) => host.RunDueWorkAsync(settings.Tenant, now, checkpoint, segments, c), cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
+            await segments.FinishAsync(shop.End, ct).ConfigureAwait(false);
             var report = await ReportBuilder.BuildAsync(host.Engine, definition, settings.Tenant, shop.Events, log, shop, "loyalty simulate",
                 host.ReportInputs(checkpoint, lastDay), ct).ConfigureAwait(false);
             report["performance"] = CommandRunner.Performance(shop.Events.Count, log.Elapsed, total.Elapsed);

@@ -45,6 +45,9 @@ public sealed record LoyaltyProgram
     /// (<c>$.consent</c>); null means <see cref="Consent.ConsentPolicy.Default"/>.</summary>
     public Consent.ConsentPolicy? Consent { get; init; }
 
+    /// <summary>Segments: named rules in the rule language (see <c>docs/segments.md</c>).</summary>
+    public IReadOnlyList<Segments.SegmentDefinition> Segments { get; init; } = [];
+
     /// <summary>Whether an identifier type is known to the program (built in or registered).</summary>
     public bool IsKnownIdentifierType(IdentifierType type) => type.IsBuiltIn || CustomIdentifierTypes.Contains(type);
 }

@@ -90,8 +90,10 @@ public static class LoyaltyServiceCollectionExtensions
 }
 
 /// <summary>Validates <see cref="LoyaltyOptions"/> at start.</summary>
-internal sealed class LoyaltyOptionsValidator : IValidateOptions<LoyaltyOptions>
+internal sealed class LoyaltyOptionsValidator(IEnumerable<Loyalty.Sdk.Segments.ICustomerTraitProvider> providers) : IValidateOptions<LoyaltyOptions>
 {
+    private readonly Loyalty.Sdk.Segments.ICustomerTraitProvider[] providers = providers.ToArray();
+
     public ValidateOptionsResult Validate(string? name, LoyaltyOptions options)
     {
         var failures = new List<string>();
@@ -112,7 +114,7 @@ internal sealed class LoyaltyOptionsValidator : IValidateOptions<LoyaltyOptions>
 
         foreach (var (tenant, program) in options.Programs.Select(kv => (kv.Key, kv.Value)).Prepend(("(default)", options.DefaultProgram!)).Where(p => p.Item2 is not null))
         {
-            failures.AddRange(ProgramValidator.Validate(program).Select(e => $"Program of tenant {tenant}: {e}"));
+            failures.AddRange(ProgramValidator.Validate(program, providers.Length == 0 ? null : providers).Select(e => $"Program of tenant {tenant}: {e}"));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

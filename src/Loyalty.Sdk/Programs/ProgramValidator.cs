@@ -8,7 +8,11 @@ namespace Loyalty.Sdk.Programs;
 public static class ProgramValidator
 {
     /// <summary>Validates <paramref name="program"/>; returns the problems (empty when valid).</summary>
-    public static IReadOnlyList<ValidationError> Validate(LoyaltyProgram program)
+    public static IReadOnlyList<ValidationError> Validate(LoyaltyProgram program) => Validate(program, null);
+
+    /// <summary>Validates <paramref name="program"/>, checking segment rules against the built-in traits plus those of
+    /// <paramref name="providers"/> (e.g. predictive scores registered by a capability).</summary>
+    public static IReadOnlyList<ValidationError> Validate(LoyaltyProgram program, IEnumerable<Segments.ICustomerTraitProvider>? providers)
     {
         ArgumentNullException.ThrowIfNull(program);
         var errors = new List<ValidationError>();
@@ -113,6 +117,31 @@ public static class ProgramValidator
         if (program.Consent is not null)
         {
             errors.AddRange(Consent.CompiledConsentPolicy.Validate(program.Consent));
+        }
+
+        var segments = program.Segments ?? [];
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var s = segments[i];
+            if (!IdentifierType.IsValidName(s.Id))
+            {
+                Add($"$.segments[{i}].id", "invalid_id", "A segment id is 1 to 40 lower-case letters, digits or '_'.");
+            }
+            else if (segments.Take(i).Any(x => x.Id == s.Id))
+            {
+                Add($"$.segments[{i}].id", "duplicate", $"Segment '{s.Id}' is defined twice.");
+            }
+
+            if (string.IsNullOrWhiteSpace(s.Name))
+            {
+                Add($"$.segments[{i}].name", "required", "A segment needs a name.");
+            }
+        }
+
+        if (errors.Count == 0 && segments.Count > 0)
+        {
+            // Rule errors carry the rule's path plus line:column inside the rule.
+            errors.AddRange(Segments.SegmentCatalog.Validate(program, providers));
         }
 
         return errors;

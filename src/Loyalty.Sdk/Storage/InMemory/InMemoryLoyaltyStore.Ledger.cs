@@ -31,14 +31,14 @@ public sealed partial class InMemoryLoyaltyStore
 
         public Dictionary<(string Ledger, AccountKind Account), (long Debits, long Credits)> ProgramAccounts { get; } = [];
 
-        public SortedSet<(Instant Due, CustomerId Customer)> Due { get; } = new(DueComparer.Instance);
+        public SortedSet<(Instant Due, CustomerId Customer)> Due { get; } = new(LedgerDueComparer.Instance);
 
         public Dictionary<CustomerId, Instant> DueOf { get; } = [];
     }
 
-    private sealed class DueComparer : IComparer<(Instant Due, CustomerId Customer)>
+    private sealed class LedgerDueComparer : IComparer<(Instant Due, CustomerId Customer)>
     {
-        public static readonly DueComparer Instance = new();
+        public static readonly LedgerDueComparer Instance = new();
 
         public int Compare((Instant Due, CustomerId Customer) x, (Instant Due, CustomerId Customer) y)
         {
