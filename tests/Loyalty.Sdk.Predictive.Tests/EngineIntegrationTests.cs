@@ -131,3 +131,74 @@ public sealed class EngineIntegrationTests
         Assert.Null(await predictive.ScoreAsync(Tenant, (await engine.ResolveAsync(Tenant, new Identifier(IdentifierType.Email, "ann@example.com")))!.Value, Start.InUtc().Date));
     }
 }
+
+public sealed class PredictiveTraitTests
+{
+    private static readonly TenantId Tenant = new("acme");
+    private static readonly Instant Start = Instant.FromUtc(2025, 1, 1, 10, 0);
+
+    [Fact]
+    public async Task Segment_rules_can_use_predictive_scores_once_a_model_is_fitted()
+    {
+        var end = Start + Duration.FromDays(130);
+        var clock = new FakeClock(end);
+        var program = DefaultPrograms.Retail() with
+        {
+            Segments =
+            [
+                new Loyalty.Sdk.Segments.SegmentDefinition { Id = "slipping_valuable", Name = "Valuable, slipping away", Rule = "clv_percentile >= 50 and p_alive < 0.9" },
+                new Loyalty.Sdk.Segments.SegmentDefinition { Id = "scored", Name = "Scored", Rule = "p_alive >= 0" },
+            ],
+        };
+        var services = new ServiceCollection().AddSingleton<IClock>(clock);
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(program).AddSegments().AddPredictive(o => o.MinimumCustomers = 20);
+        await using var provider = services.BuildServiceProvider();
+        var engine = provider.GetRequiredService<ILoyaltyEngine>();
+        var predictive = provider.GetRequiredService<IPredictiveService>();
+        var segments = provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>();
+
+        // 60 customers: some buy every 2 weeks and keep going, some bought often and then stopped.
+        var n = 0;
+        for (var c = 0; c < 60; c++)
+        {
+            var stops = c % 3 == 0;
+            for (var k = 0; k < 8; k++)
+            {
+                var at = Start + Duration.FromDays((k * 14) + (c % 7));
+                if (stops && k > 3)
+                {
+                    break;
+                }
+
+                await engine.IngestAsync(new OrderPlaced
+                {
+                    Id = new EventId($"o{n++}"), Tenant = Tenant, OccurredAt = at, Channel = Channel.Web,
+                    Identifiers = [new Identifier(IdentifierType.Email, $"c{c}@example.com")], OrderId = $"O{n}", Currency = Currency.Eur,
+                    Total = 40m + c, Lines = [new OrderLine { LineId = "1", Sku = "S", Quantity = 1, UnitPrice = 40m + c }],
+                });
+            }
+        }
+
+        Assert.Empty(await segments.GetExactMembersAsync(Tenant, "scored", end));   // no model yet: scores are null
+        Assert.NotNull(await predictive.RefitAsync(Tenant, end.InUtc().Date));
+
+        // Re-evaluate every customer with a fresh event each (an app visit).
+        for (var c = 0; c < 60; c++)
+        {
+            await engine.IngestAsync(new Interaction
+            {
+                Id = new EventId($"v{c}"), Tenant = Tenant, OccurredAt = end, Channel = Channel.App, InteractionKind = InteractionKind.AppVisit,
+                Identifiers = [new Identifier(IdentifierType.Email, $"c{c}@example.com")],
+            });
+        }
+
+        Assert.Equal(60, (await segments.GetExactMembersAsync(Tenant, "scored", end)).Count);
+        var slipping = await segments.GetExactMembersAsync(Tenant, "slipping_valuable", end);
+        Assert.NotEmpty(slipping);
+        foreach (var customer in slipping)
+        {
+            var traits = await predictive.ScoreAsync(Tenant, customer, end.InUtc().Date);
+            Assert.True(traits!.ProbabilityAlive < 0.9);
+        }
+    }
+}

@@ -153,36 +153,9 @@ public sealed class PredictiveService(ILoyaltyStore store, IClock clock, IOption
     }
 
     /// <summary>Scores one history with a fitted model (pure).</summary>
-    public PredictiveTraits Score(PredictiveModelSnapshot model, PurchaseHistory history, LocalDate asOf)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(history);
-        var summary = ToSummary(history, asOf);
-        var purchases = new BgNbdModel(model.R, model.Alpha, model.A, model.B);
-        var spend = model.P is { } p && model.Q is { } q && model.V is { } v ? new GammaGammaModel(p, q, v) : null;
-        var score = new CustomerScorer(purchases, spend, Scoring()).Score(summary);
-        double? percentile = null;
-        double? clv = double.IsNaN(score.Clv) ? null : score.Clv;
-        if (clv is not null && model.ClvPercentiles.Count == 101)
-        {
-            var rank = 0;
-            while (rank < 100 && model.ClvPercentiles[rank + 1] <= clv.Value)
-            {
-                rank++;
-            }
+    public PredictiveTraits Score(PredictiveModelSnapshot model, PurchaseHistory history, LocalDate asOf) => PredictiveScoring.Score(options, model, history, asOf);
 
-            percentile = rank;
-        }
+    private ScoringOptions Scoring() => PredictiveScoring.Scoring(options);
 
-        return new PredictiveTraits(history.Customer, score.ProbabilityAlive, score.ExpectedPurchases, double.IsNaN(score.ExpectedSpend) ? null : score.ExpectedSpend, clv, percentile, summary);
-    }
-
-    private ScoringOptions Scoring() => ScoringOptions.ForUnit(options.TimeUnit, options.PurchaseHorizonDays) with
-    {
-        ClvPeriods = Math.Max(1, (int)Math.Round(options.ClvMonths * 30 / options.TimeUnit.Days)),
-        DiscountRate = options.TimeUnit.DiscountRateFromMonthly(options.MonthlyDiscountRate),
-    };
-
-    private CustomerSummary ToSummary(PurchaseHistory h, LocalDate asOf) =>
-        new CustomerSummaryAccumulator(h.FirstPurchase, h.LastPurchase, h.PurchaseDays, h.FirstDaySpend, h.TotalSpend).ToSummary(h.Customer.Value, asOf, options.TimeUnit);
+    private CustomerSummary ToSummary(PurchaseHistory h, LocalDate asOf) => PredictiveScoring.ToSummary(options, h, asOf);
 }

@@ -9,8 +9,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registration of the predictive capability.</summary>
 public static class PredictiveServiceCollectionExtensions
 {
-    /// <summary>Maintains purchase histories from order events and adds <see cref="IPredictiveService"/> (BG/NBD,
-    /// Gamma-Gamma, CLV scores).</summary>
+    /// <summary>Maintains purchase histories from order events, adds <see cref="IPredictiveService"/> (BG/NBD,
+    /// Gamma-Gamma, CLV scores) and exposes the scores as rule traits (<see cref="PredictiveTraitProvider"/>).</summary>
     public static ILoyaltyBuilder AddPredictive(this ILoyaltyBuilder builder, Action<PredictiveOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -26,6 +26,7 @@ public static class PredictiveServiceCollectionExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ITraitStage, PurchaseHistoryStage>(sp => sp.GetRequiredService<PurchaseHistoryStage>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerMergeParticipant, PurchaseHistoryStage>(sp => sp.GetRequiredService<PurchaseHistoryStage>()));
         builder.Services.TryAddSingleton<IPredictiveService, PredictiveService>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.Sdk.Segments.ICustomerTraitProvider, PredictiveTraitProvider>());
         return builder;
     }
 }

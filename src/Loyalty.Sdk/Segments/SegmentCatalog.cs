@@ -123,7 +123,10 @@ internal sealed class SegmentCatalog
     {
         try
         {
-            Build(program, program.Segments, new SegmentOptions(), providers ?? [new ReachabilityTraitProvider()]);
+            // The default reachability and consent traits are always known; registered providers come after them so
+            // that theirs replace the defaults of the same name.
+            var all = (providers ?? []).Where(p => p is not ReachabilityTraitProvider).Prepend(new ReachabilityTraitProvider());
+            Build(program, program.Segments, new SegmentOptions(), all);
             return [];
         }
         catch (ProgramValidationException ex)

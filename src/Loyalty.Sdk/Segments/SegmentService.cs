@@ -124,7 +124,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
                     var expected = state.Version;
                     var profile = await session.Profiles.GetAsync(customer, cancellationToken).ConfigureAwait(false);
                     var identity = await session.Identity.GetAsync(customer, cancellationToken).ConfigureAwait(false);
-                    var context = new CustomerTraitContext(customer, profile, identity, state, program, now);
+                    var context = new CustomerTraitContext(customer, profile, identity, state, program, now, session);
                     foreach (var provider in catalog.Providers)
                     {
                         await provider.PrepareAsync(context, cancellationToken).ConfigureAwait(false);
@@ -192,7 +192,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
                     for (var i = range.Item1; i < range.Item2; i++)
                     {
                         var customer = states[i].Customer;
-                        catalog.Fill(Context(session, program, states[i], now, cancellationToken), local.Subject, local.Windows);
+                        catalog.Fill(Context(session, program, states[i], now, catalog.Providers, cancellationToken), local.Subject, local.Windows);
                         var changes = local.Changes;
                         catalog.Evaluate(local.Subject, null, local.Dirty, nowMs, (segment, entered) => changes.Add(new SegmentMembershipChange(customer, segment.Id, entered, now)));
                     }
@@ -264,7 +264,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
             int sampled = 0, hits = 0;
             for (var i = 0; i < states.Count && sampled < sample; i += step)
             {
-                var context = await ContextAsync(session, program, states[i], now, cancellationToken).ConfigureAwait(false);
+                var context = await ContextAsync(session, program, states[i], now, catalog.Providers, cancellationToken).ConfigureAwait(false);
                 catalog.Fill(context, subject, windows);
                 sampled++;
                 hits += compiled.Evaluate(subject, now) ? 1 : 0;
@@ -289,7 +289,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
         var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
         await using (session.ConfigureAwait(false))
         {
-            var (states, contexts) = await LoadAsync(session, program, now, cancellationToken).ConfigureAwait(false);
+            var (states, contexts) = await LoadAsync(session, program, now, catalog.Providers, cancellationToken).ConfigureAwait(false);
             var members = new ConcurrentBag<CustomerId>();
             var nowMs = now.ToUnixTimeMilliseconds();
             Parallel.ForEach(
@@ -325,7 +325,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
             var identity = await IdentityStage.FollowAsync(session.Identity, customer, cancellationToken).ConfigureAwait(false);
             var id = identity?.Customer ?? customer;
             var state = await session.Segments.GetAsync(id, cancellationToken).ConfigureAwait(false) ?? new CustomerSegmentState { Customer = id };
-            var context = await ContextAsync(session, program, state, now, cancellationToken).ConfigureAwait(false);
+            var context = await ContextAsync(session, program, state, now, catalog.Providers, cancellationToken).ConfigureAwait(false);
             var subject = new RuleSubject(catalog.Schema.SlotCount);
             catalog.Fill(context, subject, new SeriesWindows());
             return new SegmentExplanation(segment, id, target.Rule.Evaluate(subject, now), target.Rule.Text, target.Rule.Explain(subject, now));
@@ -342,13 +342,13 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
     public IReadOnlyList<SegmentDefinition> GetSegments(TenantId tenant) =>
         registry.Get(tenant, programs.GetProgram(tenant)).Segments.Select(s => s.Definition).ToArray();
 
-    private static async ValueTask<(IReadOnlyList<CustomerSegmentState> States, CustomerTraitContext[] Contexts)> LoadAsync(ILoyaltyStoreSession session, LoyaltyProgram program, Instant now, CancellationToken cancellationToken)
+    private static async ValueTask<(IReadOnlyList<CustomerSegmentState> States, CustomerTraitContext[] Contexts)> LoadAsync(ILoyaltyStoreSession session, LoyaltyProgram program, Instant now, ICustomerTraitProvider[] providers, CancellationToken cancellationToken)
     {
         var states = await session.Segments.ListAsync(0, int.MaxValue, cancellationToken).ConfigureAwait(false);
         var contexts = new CustomerTraitContext[states.Count];
         for (var i = 0; i < states.Count; i++)
         {
-            contexts[i] = await ContextAsync(session, program, states[i], now, cancellationToken).ConfigureAwait(false);
+            contexts[i] = await ContextAsync(session, program, states[i], now, providers, cancellationToken).ConfigureAwait(false);
         }
 
         return (states, contexts);
@@ -356,19 +356,35 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
 
     /// <summary>The trait context of a customer inside a parallel batch: storage reads that complete synchronously (the
     /// in-memory store, caches) cost nothing; others are waited for on the worker thread.</summary>
-    private static CustomerTraitContext Context(ILoyaltyStoreSession session, LoyaltyProgram program, CustomerSegmentState state, Instant now, CancellationToken cancellationToken)
+    private static CustomerTraitContext Context(ILoyaltyStoreSession session, LoyaltyProgram program, CustomerSegmentState state, Instant now, ICustomerTraitProvider[] providers, CancellationToken cancellationToken)
     {
         var p = session.Profiles.GetAsync(state.Customer, cancellationToken);
         var profile = p.IsCompletedSuccessfully ? p.Result : p.AsTask().GetAwaiter().GetResult();
         var i = session.Identity.GetAsync(state.Customer, cancellationToken);
         var identity = i.IsCompletedSuccessfully ? i.Result : i.AsTask().GetAwaiter().GetResult();
-        return new CustomerTraitContext(state.Customer, profile, identity, state, program, now);
+        var context = new CustomerTraitContext(state.Customer, profile, identity, state, program, now, session);
+        foreach (var provider in providers)
+        {
+            var prepared = provider.PrepareAsync(context, cancellationToken);
+            if (!prepared.IsCompletedSuccessfully)
+            {
+                prepared.AsTask().GetAwaiter().GetResult();
+            }
+        }
+
+        return context;
     }
 
-    private static async ValueTask<CustomerTraitContext> ContextAsync(ILoyaltyStoreSession session, LoyaltyProgram program, CustomerSegmentState state, Instant now, CancellationToken cancellationToken)
+    private static async ValueTask<CustomerTraitContext> ContextAsync(ILoyaltyStoreSession session, LoyaltyProgram program, CustomerSegmentState state, Instant now, ICustomerTraitProvider[] providers, CancellationToken cancellationToken)
     {
         CustomerProfile? profile = await session.Profiles.GetAsync(state.Customer, cancellationToken).ConfigureAwait(false);
         CustomerIdentity? identity = await session.Identity.GetAsync(state.Customer, cancellationToken).ConfigureAwait(false);
-        return new CustomerTraitContext(state.Customer, profile, identity, state, program, now);
+        var context = new CustomerTraitContext(state.Customer, profile, identity, state, program, now, session);
+        foreach (var provider in providers)
+        {
+            await provider.PrepareAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+
+        return context;
     }
 }

@@ -46,7 +46,7 @@ public sealed class SegmentStage : ISegmentStage, ICustomerMergeParticipant
         }
 
         var identity = await session.Identity.GetAsync(customer, cancellationToken).ConfigureAwait(false);
-        var traitContext = new CustomerTraitContext(customer, profile, identity, state, context.Program, context.Now);
+        var traitContext = new CustomerTraitContext(customer, profile, identity, state, context.Program, context.Now, session);
         foreach (var provider in catalog.Providers)
         {
             await provider.PrepareAsync(traitContext, cancellationToken).ConfigureAwait(false);

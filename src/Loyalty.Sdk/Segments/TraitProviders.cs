@@ -3,6 +3,7 @@ using Loyalty.Sdk.Identity;
 using Loyalty.Sdk.Profiles;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Rules;
+using Loyalty.Sdk.Storage;
 using NodaTime;
 
 namespace Loyalty.Sdk.Segments;
@@ -10,8 +11,9 @@ namespace Loyalty.Sdk.Segments;
 /// <summary>What a trait provider may read to fill the traits of one customer.</summary>
 public sealed class CustomerTraitContext
 {
-    internal CustomerTraitContext(CustomerId customer, CustomerProfile? profile, CustomerIdentity? identity, CustomerSegmentState state, LoyaltyProgram program, Instant now)
+    internal CustomerTraitContext(CustomerId customer, CustomerProfile? profile, CustomerIdentity? identity, CustomerSegmentState state, LoyaltyProgram program, Instant now, ILoyaltyStoreSession? session = null)
     {
+        Session = session;
         Customer = customer;
         Profile = profile;
         Identity = identity;
@@ -37,6 +39,14 @@ public sealed class CustomerTraitContext
 
     /// <summary>The evaluation instant.</summary>
     public Instant Now { get; }
+
+    /// <summary>The unit of work the evaluation runs in, for providers that read their own capability's data in
+    /// <see cref="ICustomerTraitProvider.PrepareAsync"/>.</summary>
+    public ILoyaltyStoreSession? Session { get; }
+
+    /// <summary>What providers prepared for this customer, keyed by provider (providers are shared singletons, so
+    /// per-customer data lives here, not in the provider).</summary>
+    public IDictionary<ICustomerTraitProvider, object?> Prepared { get; } = new Dictionary<ICustomerTraitProvider, object?>();
 }
 
 /// <summary>
