@@ -68,10 +68,11 @@ public interface ICustomerTraitProvider
 }
 
 /// <summary>
-/// The default <c>reachable(channel)</c> and <c>consent(channel, purpose)</c> traits until a consent capability plugs in
-/// its own provider: a customer is reachable on a channel when they have an identifier of that channel's type (e-mail
-/// address; phone number for sms, whatsapp and phone; device id for push and in-app; a postal address), and consent is
-/// unknown, which reads as <c>false</c>.
+/// The <c>reachable(channel)</c> and <c>consent(channel, purpose)</c> traits. A customer is reachable on a channel when
+/// they have an identifier of that channel's type (e-mail address; phone number for sms, whatsapp and phone; device id
+/// for push and in-app; a postal address) and no hard suppression (hard bounce, staff do-not-contact) covers it.
+/// <c>consent</c> is true when the current state of the consent history (see the consent capability) is granted; with
+/// no history it is unknown, which reads as <c>false</c>.
 /// </summary>
 public sealed class ReachabilityTraitProvider : ICustomerTraitProvider
 {
@@ -97,12 +98,51 @@ public sealed class ReachabilityTraitProvider : ICustomerTraitProvider
     ];
 
     /// <inheritdoc />
+    public async ValueTask PrepareAsync(CustomerTraitContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Session is not { } session)
+        {
+            return;
+        }
+
+        var history = await session.Consent.GetHistoryAsync(context.Customer, cancellationToken).ConfigureAwait(false);
+        var suppressions = await session.Consent.GetSuppressionsAsync(context.Customer, cancellationToken).ConfigureAwait(false);
+        if (history.Count == 0 && suppressions.Count == 0)
+        {
+            return;
+        }
+
+        var timeout = Duration.FromHours(context.Program.Consent?.DoubleOptIn.TimeoutHours ?? 72);
+        var granted = Consent.ConsentEngine.Fold(history, context.Now, timeout)
+            .Where(c => c.Status == ConsentStatus.Granted)
+            .Select(c => (c.Channel, c.Purpose))
+            .ToHashSet();
+        var blocked = suppressions
+            .Where(x => x.List is Consent.SuppressionList.HardBounce or Consent.SuppressionList.StaffDoNotContact)
+            .Select(x => x.Channel)
+            .ToList();
+        context.Prepared[this] = new ContactFacts(granted, blocked);
+    }
+
+    /// <inheritdoc />
     public void Fill(CustomerTraitContext context, RuleSubject subject, RuleSlot slot)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentNullException.ThrowIfNull(slot);
+        var facts = context.Prepared.TryGetValue(this, out var prepared) ? prepared as ContactFacts : null;
         if (slot.Trait == "consent")
+        {
+            subject.SetFlag(slot.Index, facts is not null
+                && Enum.TryParse<ContactChannel>(slot.Arguments[0].Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var ch)
+                && Enum.TryParse<ConsentPurpose>(slot.Arguments[1].Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var purpose)
+                && facts.Granted.Contains((ch, purpose)));
+            return;
+        }
+
+        if (facts is not null && Enum.TryParse<ContactChannel>(slot.Arguments[0].Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out var channel)
+            && facts.HardSuppressed.Exists(c => c is null || c == channel))
         {
             subject.SetFlag(slot.Index, false);
             return;
@@ -131,4 +171,6 @@ public sealed class ReachabilityTraitProvider : ICustomerTraitProvider
             _ => false,
         });
     }
+
+    private sealed record ContactFacts(HashSet<(ContactChannel Channel, ConsentPurpose Purpose)> Granted, List<ContactChannel?> HardSuppressed);
 }
