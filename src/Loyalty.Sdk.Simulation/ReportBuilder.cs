@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Loyalty.Sdk.Events;
+using Loyalty.Sdk.Identity.Matching.Engine;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Profiles;
 using Loyalty.Sdk.Programs;
@@ -24,10 +25,12 @@ public static class ReportBuilder
     /// <param name="truth">The generator's truth, when the history is synthetic.</param>
     /// <param name="source">What produced the history (e.g. <c>loyalty simulate</c>).</param>
     /// <param name="predictive">Inputs of the predictive section, when the capability is registered.</param>
+    /// <param name="duplicates">Probabilistic duplicate detection, when registered: its suggestions (nothing is merged)
+    /// are counted and scored against the truth.</param>
     /// <param name="cancellationToken">Cancellation.</param>
     public static async Task<JsonObject> BuildAsync(
         ILoyaltyEngine engine, LoyaltyProgram program, TenantId tenant, IReadOnlyList<LoyaltyEvent> events, IngestLog log, GeneratedShop? truth, string source,
-        PredictiveReportInputs? predictive = null, CancellationToken cancellationToken = default)
+        PredictiveReportInputs? predictive = null, IDuplicateDetectionService? duplicates = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(program);
@@ -40,10 +43,16 @@ public static class ReportBuilder
         var identifiers = new Dictionary<CustomerId, int>();
         var mergeCount = 0;
         var blocked = 0;
+        var autoBlocked = 0;
+        var refused = 0;
+        var splits = 0;
         foreach (var r in log.Results)
         {
             mergeCount += r.Merged.Count;
             blocked += r.Decisions.Count(d => d.Action == "identifier_blocked");
+            autoBlocked += r.Decisions.Count(d => d.Action == "identifier_auto_blocked");
+            refused += r.Decisions.Count(d => d.Action == "link_refused");
+            splits += r.Decisions.Count(d => d.Action is "split" or "unmerged");
             if (r.Customer is { } c && !finalOf.ContainsKey(c))
             {
                 var view = await engine.GetCustomerAsync(tenant, c, cancellationToken).ConfigureAwait(false);
@@ -74,7 +83,14 @@ public static class ReportBuilder
             };
         }
 
-        report["identity"] = Identity(log, finalOf, identifiers, mergeCount, blocked, truth);
+        var identity = Identity(log, finalOf, identifiers, mergeCount, blocked, truth);
+        identity["splits"] = splits;
+        identity["autoBlockedValues"] = autoBlocked;
+        identity["linksRefused"] = refused;
+        identity["duplicateSuggestions"] = duplicates is null
+            ? NotYet("Probabilistic duplicate detection is not registered in this engine (AddDuplicateDetection()).")
+            : await DuplicateSuggestionsAsync(duplicates, tenant, log, finalOf, truth, cancellationToken).ConfigureAwait(false);
+        report["identity"] = identity;
         report["ledger"] = NotYet("The points ledger capability is not registered in this engine yet.");
         report["segments"] = NotYet("The segmentation capability is not registered in this engine yet.");
         report["consent"] = NotYet("The consent capability is not registered in this engine yet.");
@@ -157,7 +173,38 @@ public static class ReportBuilder
         section["pairwisePrecision"] = Round(precision, 4);
         section["pairwiseRecall"] = Round(recall, 4);
         section["pairwiseF1"] = Round(precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall), 4);
-        section["duplicateSuggestions"] = NotYet("Probabilistic duplicate detection runs with 'loyalty identity dedupe'; it is not wired into simulate yet.");
+        return section;
+    }
+
+    private static async Task<JsonObject> DuplicateSuggestionsAsync(
+        IDuplicateDetectionService duplicates, TenantId tenant, IngestLog log, Dictionary<CustomerId, CustomerId> finalOf, GeneratedShop? truth, CancellationToken cancellationToken)
+    {
+        var found = await duplicates.FindAsync(tenant, cancellationToken).ConfigureAwait(false);
+        var section = new JsonObject
+        {
+            ["available"] = true,
+            ["customersCompared"] = found.CustomersCompared,
+            ["count"] = found.Candidates.Count,
+            ["clusterGuardTriggered"] = found.ClusterGuardTriggered,
+        };
+        if (truth is not null)
+        {
+            // A suggestion is right when both customers are mostly the same true person.
+            var person = MajorityPerson(log, finalOf, truth);
+            var scored = found.Candidates.Where(c => person.ContainsKey(c.Left) && person.ContainsKey(c.Right)).ToList();
+            var right = scored.Count(c => person[c.Left] == person[c.Right]);
+            section["scored"] = scored.Count;
+            section["correct"] = right;
+            section["precision"] = scored.Count == 0 ? null : Round(right / (double)scored.Count, 4);
+        }
+
+        section["top"] = new JsonArray(found.Candidates.Take(5).Select(c => (JsonNode)new JsonObject
+        {
+            ["left"] = c.Left.Value,
+            ["right"] = c.Right.Value,
+            ["probability"] = Round(c.Probability, 4),
+            ["weight"] = Round(c.Weight, 2),
+        }).ToArray());
         return section;
     }
 

@@ -1,4 +1,5 @@
 using Loyalty.Sdk;
+using Loyalty.Sdk.Identity.Matching.Engine;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Predictive.Engine;
 using Loyalty.Sdk.Programs;
@@ -19,7 +20,10 @@ internal sealed class EngineHost : IAsyncDisposable
         Clock = clock;
         Engine = provider.GetRequiredService<ILoyaltyEngine>();
         Predictive = provider.GetRequiredService<IPredictiveService>();
+        Duplicates = provider.GetRequiredService<IDuplicateDetectionService>();
     }
+
+    public IDuplicateDetectionService Duplicates { get; }
 
     public IPredictiveService Predictive { get; }
 
@@ -32,7 +36,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program).AddPredictive();
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddPredictive().AddDuplicateDetection();
         switch (store)
         {
             case "memory":

@@ -86,7 +86,7 @@ internal static class ReplayCommand
             }
 
             var report = await ReportBuilder.BuildAsync(host.Engine, definition, tenants[0], ordered, log, truth: null, "loyalty replay " + file.Name,
-                new PredictiveReportInputs(host.Predictive, checkpoint, lastDay), ct).ConfigureAwait(false);
+                new PredictiveReportInputs(host.Predictive, checkpoint, lastDay), host.Duplicates, ct).ConfigureAwait(false);
             report["ingest"]!["malformedLines"] = malformed;
             report["performance"] = CommandRunner.Performance(ordered.Length, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;

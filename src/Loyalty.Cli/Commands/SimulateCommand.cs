@@ -55,7 +55,7 @@ internal static class SimulateCommand
             var log = await ReportOutput.IngestWithProgressAsync(
                 p => SimulationRunner.IngestAsync(host.Engine, host.Clock, shop.Events, p, onNewDay: checkpoint.OnNewDayAsync, cancellationToken: ct), shop.Events.Count, "Ingesting").ConfigureAwait(false);
             var report = await ReportBuilder.BuildAsync(host.Engine, definition, settings.Tenant, shop.Events, log, shop, "loyalty simulate",
-                new PredictiveReportInputs(host.Predictive, checkpoint, lastDay), ct).ConfigureAwait(false);
+                new PredictiveReportInputs(host.Predictive, checkpoint, lastDay), host.Duplicates, ct).ConfigureAwait(false);
             report["performance"] = CommandRunner.Performance(shop.Events.Count, log.Elapsed, total.Elapsed);
             var outDir = parse.GetValue(output)!;
             await ReportOutput.WriteAsync(report, outDir, ct).ConfigureAwait(false);
