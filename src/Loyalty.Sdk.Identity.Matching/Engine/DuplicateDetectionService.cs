@@ -38,8 +38,8 @@ public interface IDuplicateDetectionService
 }
 
 /// <summary>
-/// Builds one person record per active customer (given name, family name, birth date, e-mail, phone, street,
-/// postcode, city from the profile and identifiers), runs <see cref="IdentityMatcher"/> (EM-trained Fellegi–Sunter
+/// Builds one person record per named active customer (given name, family name, birth date, e-mail, phone,
+/// postcode from the profile and identifiers), runs <see cref="IdentityMatcher"/> (EM-trained Fellegi–Sunter
 /// with blocking and a cluster size guard), and returns candidate pairs with probability, weight and per-field
 /// explanation. Merges go through <see cref="IIdentityService.MergeAsync"/>: the same, reversible, merge path.
 /// </summary>
@@ -48,7 +48,7 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
     /// <summary>The schema of the person records.</summary>
     public static RecordSchema Schema { get; } = RecordSchema.Create(
         ("given_name", FieldKind.GivenName), ("family_name", FieldKind.Surname), ("birth_date", FieldKind.BirthDate), ("email", FieldKind.Email),
-        ("phone", FieldKind.Phone), ("street", FieldKind.Street), ("postcode", FieldKind.Postcode), ("city", FieldKind.Locality));
+        ("phone", FieldKind.Phone), ("postcode", FieldKind.Postcode));
 
     /// <inheritdoc />
     public async ValueTask<DuplicateDetectionResult> FindAsync(TenantId tenant, CancellationToken cancellationToken = default)
@@ -149,8 +149,10 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
                 string? First(IdentifierType type) => c.Links.FirstOrDefault(l => l.Identifier.Type == type)?.Identifier.Value;
                 var values = ImmutableArray.Create(
                     p?.GivenName, p?.FamilyName, p?.BirthDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), First(IdentifierType.Email), First(IdentifierType.Phone),
-                    p?.Address?.Line1, p?.Address?.PostalCode, p?.Address?.City);
-                if (values.Count(v => v is not null) < 2)
+                    p?.Address?.PostalCode);
+
+                // Without a name there is too little to tell people apart.
+                if (p?.FamilyName is null || values.Count(v => v is not null) < 3)
                 {
                     skipped++;
                     continue;
