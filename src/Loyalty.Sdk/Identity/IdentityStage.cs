@@ -115,7 +115,8 @@ public sealed class IdentityStage : IIdentityStage
         }
 
         // Types whose count can grow: those of the incoming identifiers, and every type when customers merge.
-        for (var t = 0; t < incoming.Count + (holders.Count > 1 ? holders.Sum(h => h.Links.Count) : 0); t++)
+        var candidates = incoming.Count + (holders.Count > 1 ? total - incoming.Count : 0);
+        for (var t = 0; t < candidates; t++)
         {
             var type = t < incoming.Count ? incoming[t].Type : LinkAt(holders, t - incoming.Count).Identifier.Type;
             var typePolicy = policy.For(type);
