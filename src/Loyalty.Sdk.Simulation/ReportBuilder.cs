@@ -187,6 +187,10 @@ public static class ReportBuilder
             ["count"] = found.Candidates.Count,
             ["clusterGuardTriggered"] = found.ClusterGuardTriggered,
         };
+        if (found.ModelRejected is not null)
+        {
+            section["modelRejected"] = found.ModelRejected;
+        }
         if (truth is not null)
         {
             // A suggestion is right when both customers are mostly the same true person.

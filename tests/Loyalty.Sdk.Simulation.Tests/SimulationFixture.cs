@@ -1,3 +1,4 @@
+using Loyalty.Sdk.Identity.Matching.Engine;
 using System.Text.Json.Nodes;
 using Loyalty.Sdk;
 using Loyalty.Sdk.Pipeline;
@@ -25,14 +26,15 @@ public sealed class SimulationFixture : IAsyncLifetime
         Shop = ShopGenerator.Generate(Settings);
         var clock = new ManualClock(Settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant());
         var services = new ServiceCollection().AddSingleton<IClock>(clock);
-        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddPredictive();
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddPredictive().AddDuplicateDetection();
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<ILoyaltyEngine>();
         var predictive = provider.GetRequiredService<IPredictiveService>();
         var lastDay = Settings.Start.PlusDays(Settings.Days - 1);
         var checkpoint = new PredictiveCheckpoint(predictive, Settings.Tenant, lastDay.PlusDays(-60));
         Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100, onNewDay: checkpoint.OnNewDayAsync);
-        Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test", new PredictiveReportInputs(predictive, checkpoint, lastDay));
+        Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test", new PredictiveReportInputs(predictive, checkpoint, lastDay),
+            provider.GetRequiredService<Loyalty.Sdk.Identity.Matching.Engine.IDuplicateDetectionService>());
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

@@ -23,7 +23,10 @@ public sealed record DuplicateCandidate(CustomerId Left, CustomerId Right, doubl
 /// <param name="CustomersCompared">Active customers turned into person records.</param>
 /// <param name="Candidates">Pairs at or above the review threshold, most probable first.</param>
 /// <param name="ClusterGuardTriggered">Whether the cluster size guard dropped edges (those pairs are never merged).</param>
-public sealed record DuplicateDetectionResult(int CustomersCompared, IReadOnlyList<DuplicateCandidate> Candidates, bool ClusterGuardTriggered);
+/// <param name="ModelRejected">Why the trained model was not trusted (no suggestions are made then), or <c>null</c>.
+/// Unsupervised EM has nothing to learn from when deterministic resolution already joined the true duplicates: it then
+/// converges to "every candidate pair matches", which the service detects (more expected matches than records).</param>
+public sealed record DuplicateDetectionResult(int CustomersCompared, IReadOnlyList<DuplicateCandidate> Candidates, bool ClusterGuardTriggered, string? ModelRejected = null);
 
 /// <summary>Probabilistic duplicate detection over a tenant's customers.</summary>
 public interface IDuplicateDetectionService
@@ -122,8 +125,17 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
             DefaultPhoneRegion = program.DefaultRegion,
             MinimumReportedProbability = policy.ReviewThreshold,
             MaxDegreeOfParallelism = 1,
+            FixUFromRandomPairs = true,
         });
         var result = matcher.Deduplicate(new RecordSet(Schema, records), cancellationToken);
+        var model = result.Model;
+        if (model.ExpectedMatches > records.Count / 2.0)
+        {
+            return new DuplicateDetectionResult(
+                records.Count, [], false,
+                string.Create(CultureInfo.InvariantCulture, $"the trained model expects {model.ExpectedMatches:0} matching pairs among {records.Count} customers (prior {model.Prior:0.###} over {model.TrainingPairs} candidate pairs): degenerate, nothing suggested"));
+        }
+
         var guarded = result.Clustering.DroppedEdges.Select(p => (p.LeftId, p.RightId)).ToHashSet();
         var candidates = result.PairsAbove(policy.ReviewThreshold)
             .OrderByDescending(p => p.MatchProbability).ThenBy(p => p.LeftId, StringComparer.Ordinal).ThenBy(p => p.RightId, StringComparer.Ordinal)
