@@ -25,7 +25,8 @@ public sealed record DuplicateCandidate(CustomerId Left, CustomerId Right, doubl
 /// <param name="ClusterGuardTriggered">Whether the cluster size guard dropped edges (those pairs are never merged).</param>
 /// <param name="ModelRejected">Why the trained model was not trusted (no suggestions are made then), or <c>null</c>.
 /// Unsupervised EM has nothing to learn from when deterministic resolution already joined the true duplicates: it then
-/// converges to "every candidate pair matches", which the service detects (more expected matches than records).</param>
+/// converges to "every candidate pair matches", which the service detects (a prior of one half or more over the
+/// blocked candidate pairs, or more expected matches than clusters of the maximum size could hold).</param>
 public sealed record DuplicateDetectionResult(int CustomersCompared, IReadOnlyList<DuplicateCandidate> Candidates, bool ClusterGuardTriggered, string? ModelRejected = null);
 
 /// <summary>Probabilistic duplicate detection over a tenant's customers.</summary>
@@ -50,7 +51,7 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
 {
     /// <summary>The schema of the person records.</summary>
     public static RecordSchema Schema { get; } = RecordSchema.Create(
-        ("given_name", FieldKind.GivenName), ("family_name", FieldKind.Surname), ("birth_date", FieldKind.BirthDate), ("email", FieldKind.Email),
+        ("given_name", FieldKind.GivenName), ("family_name", FieldKind.Surname), ("birth_date", FieldKind.BirthDate),
         ("phone", FieldKind.Phone), ("postcode", FieldKind.Postcode));
 
     /// <inheritdoc />
@@ -125,11 +126,10 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
             DefaultPhoneRegion = program.DefaultRegion,
             MinimumReportedProbability = policy.ReviewThreshold,
             MaxDegreeOfParallelism = 1,
-            FixUFromRandomPairs = true,
         });
         var result = matcher.Deduplicate(new RecordSet(Schema, records), cancellationToken);
         var model = result.Model;
-        if (model.ExpectedMatches > records.Count / 2.0)
+        if (model.Prior >= 0.5 || model.ExpectedMatches > records.Count * (policy.MaxClusterSize - 1) / 2.0)
         {
             return new DuplicateDetectionResult(
                 records.Count, [], false,
@@ -160,7 +160,7 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
                 var p = await session.Profiles.GetAsync(c.Customer, cancellationToken).ConfigureAwait(false);
                 string? First(IdentifierType type) => c.Links.FirstOrDefault(l => l.Identifier.Type == type)?.Identifier.Value;
                 var values = ImmutableArray.Create(
-                    p?.GivenName, p?.FamilyName, p?.BirthDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), First(IdentifierType.Email), First(IdentifierType.Phone),
+                    p?.GivenName, p?.FamilyName, p?.BirthDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), First(IdentifierType.Phone),
                     p?.Address?.PostalCode);
 
                 // Without a name there is too little to tell people apart.
