@@ -182,4 +182,21 @@ public sealed class IdentityResolutionTests
         Assert.Equal(2, view!.Identity.Merges.Count);
         Assert.Equal(3, view.Identity.Links.Count);
     }
+
+    [Fact]
+    public async Task A_blocked_value_on_every_event_never_links_anyone()
+    {
+        await using var h = new Harness();
+        var customers = new HashSet<CustomerId>();
+        for (var i = 0; i < 50; i++)
+        {
+            var r = await h.IngestAsync(Harness.Card($"LC{i}"), Harness.Phone("0000000000"), Harness.Email("store@acme.example"));
+            customers.Add(r.Customer!.Value);
+            Assert.Empty(r.Merged);
+            Assert.Equal(2, r.Decisions.Count(d => d.Action == "identifier_blocked"));
+        }
+
+        Assert.Equal(50, customers.Count);
+        Assert.Null(await h.Engine.ResolveAsync(Harness.Tenant, Harness.Email("store@acme.example")));
+    }
 }
