@@ -76,6 +76,14 @@ public sealed class DuplicateDetectionTests
         {
             var run = await review.Duplicates.RunAsync(Harness.Tenant, "dedupe-job");
             Assert.All(run.Candidates, c => Assert.Equal("queued", c.Disposition));
+            var first = run.Candidates[0];
+            var second = run.Candidates.First(c => c.Left != first.Left && c.Right != first.Right && c.Left != first.Right && c.Right != first.Left);
+            Assert.Equal(MergeReviewStatus.Approved, (await review.Duplicates.DecideReviewAsync(Harness.Tenant, first.Left, first.Right, true, "agent", "same person")).Status);
+            Assert.Equal(await review.CustomerOfAsync((await review.Identity.ExplainAsync(Harness.Tenant, first.Left)).Identifiers[0].Identifier), (await review.Identity.ExplainAsync(Harness.Tenant, first.Right)).Customer);
+            Assert.Equal(MergeReviewStatus.Rejected, (await review.Duplicates.DecideReviewAsync(Harness.Tenant, second.Left, second.Right, false, "agent", "namesakes")).Status);
+            var again = await Assert.ThrowsAsync<IdentityOperationException>(async () => await review.Identity.MergeAsync(Harness.Tenant, second.Left, second.Right, "manual", "agent", "retry"));
+            Assert.Equal("do_not_link", again.Code);
+            Assert.Equal("not_queued", (await Assert.ThrowsAsync<IdentityOperationException>(async () => await review.Duplicates.DecideReviewAsync(Harness.Tenant, second.Left, second.Right, true, "a", "r"))).Code);
         }
 
         var (auto, truth) = await ShopAsync(ProbabilisticMode.AutoMerge);

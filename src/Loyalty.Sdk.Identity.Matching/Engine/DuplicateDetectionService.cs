@@ -39,6 +39,11 @@ public interface IDuplicateDetectionService
     /// happens; above it pairs are queued for review, or merged (rule <c>identity.probabilistic</c>) at or above the
     /// auto-merge threshold when the mode is <see cref="ProbabilisticMode.AutoMerge"/>.</summary>
     ValueTask<DuplicateDetectionResult> RunAsync(TenantId tenant, string actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Staff decide a queued pair: approved pairs merge (rule <c>identity.probabilistic</c>, reversible);
+    /// rejected pairs get a "do not link again" rule. Throws <see cref="IdentityOperationException"/>
+    /// (<c>not_queued</c>, or the merge's own refusals) with nothing changed.</summary>
+    ValueTask<MergeReview> DecideReviewAsync(TenantId tenant, CustomerId left, CustomerId right, bool approve, string actor, string reason, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -106,6 +111,44 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
         }
 
         return found with { Candidates = done };
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<MergeReview> DecideReviewAsync(TenantId tenant, CustomerId left, CustomerId right, bool approve, string actor, string reason, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(actor) || string.IsNullOrWhiteSpace(reason))
+        {
+            throw new IdentityOperationException("required", "Review decisions are audited: give the actor and a reason.");
+        }
+
+        MergeReview review;
+        {
+            var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
+            await using var scope = session.ConfigureAwait(false);
+            review = (await session.IdentityControls.ListReviewsAsync(cancellationToken).ConfigureAwait(false))
+                .FirstOrDefault(r => r.Status == MergeReviewStatus.Pending && ((r.Left == left && r.Right == right) || (r.Left == right && r.Right == left)))
+                ?? throw new IdentityOperationException("not_queued", $"No pending review of {left} and {right}.");
+        }
+
+        if (approve)
+        {
+            await identity.MergeAsync(tenant, review.Left, review.Right, IdentityStage.ProbabilisticRule, actor, reason, cancellationToken).ConfigureAwait(false);
+        }
+
+        var decided = review with { Status = approve ? MergeReviewStatus.Approved : MergeReviewStatus.Rejected };
+        var write = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
+        await using (write.ConfigureAwait(false))
+        {
+            await write.IdentityControls.SaveReviewAsync(decided, cancellationToken).ConfigureAwait(false);
+            if (!approve)
+            {
+                await write.IdentityControls.AddDoNotLinkAsync(new DoNotLinkRule(review.Left, review.Right, actor, reason, clock.GetCurrentInstant()), cancellationToken).ConfigureAwait(false);
+            }
+
+            await write.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return decided;
     }
 
     private static string Describe(FieldContribution f) =>
