@@ -164,5 +164,6 @@ internal static class PredictiveSection
         return (rankSum - (positives * (positives + 1) / 2.0)) / ((double)positives * negatives);
     }
 
-    private static double R(double value) => Math.Round(value, 4, MidpointRounding.AwayFromZero);
+    // A diverged fit (a, b → ∞) can make BG/NBD's conditional expectation NaN; JSON has no NaN, so it is written as null.
+    private static double? R(double value) => double.IsFinite(value) ? Math.Round(value, 4, MidpointRounding.AwayFromZero) : null;
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Ledger;
+using Loyalty.Sdk.Identity.Matching.Engine;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Profiles;
 using Loyalty.Sdk.Programs;
@@ -24,6 +25,9 @@ public sealed record ReportInputs
 
     /// <summary>The segment service.</summary>
     public ISegmentService? Segments { get; init; }
+
+    /// <summary>Probabilistic duplicate detection.</summary>
+    public IDuplicateDetectionService? Duplicates { get; init; }
 }
 
 /// <summary>
@@ -58,10 +62,16 @@ public static class ReportBuilder
         var identifiers = new Dictionary<CustomerId, int>();
         var mergeCount = 0;
         var blocked = 0;
+        var autoBlocked = 0;
+        var refused = 0;
+        var splits = 0;
         foreach (var r in log.Results)
         {
             mergeCount += r.Merged.Count;
             blocked += r.Decisions.Count(d => d.Action == "identifier_blocked");
+            autoBlocked += r.Decisions.Count(d => d.Action == "identifier_auto_blocked");
+            refused += r.Decisions.Count(d => d.Action == "link_refused");
+            splits += r.Decisions.Count(d => d.Action is "split" or "unmerged");
             if (r.Customer is { } c && !finalOf.ContainsKey(c))
             {
                 var view = await engine.GetCustomerAsync(tenant, c, cancellationToken).ConfigureAwait(false);
@@ -94,7 +104,15 @@ public static class ReportBuilder
 
         var predictive = inputs?.Predictive;
         var ledger = inputs?.Ledger;
-        report["identity"] = Identity(log, finalOf, identifiers, mergeCount, blocked, truth);
+        var duplicates = inputs?.Duplicates;
+        var identity = Identity(log, finalOf, identifiers, mergeCount, blocked, truth);
+        identity["splits"] = splits;
+        identity["autoBlockedValues"] = autoBlocked;
+        identity["linksRefused"] = refused;
+        identity["duplicateSuggestions"] = duplicates is null
+            ? NotYet("Probabilistic duplicate detection is not registered in this engine (AddDuplicateDetection()).")
+            : await DuplicateSuggestionsAsync(duplicates, tenant, log, finalOf, truth, cancellationToken).ConfigureAwait(false);
+        report["identity"] = identity;
         report["ledger"] = ledger is null
             ? NotYet("The points ledger capability is not registered in this engine yet.")
             : await Ledger(ledger, program, tenant, profiles.Keys, cancellationToken).ConfigureAwait(false);
@@ -321,7 +339,42 @@ public static class ReportBuilder
         section["pairwisePrecision"] = Round(precision, 4);
         section["pairwiseRecall"] = Round(recall, 4);
         section["pairwiseF1"] = Round(precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall), 4);
-        section["duplicateSuggestions"] = NotYet("Probabilistic duplicate detection runs with 'loyalty identity dedupe'; it is not wired into simulate yet.");
+        return section;
+    }
+
+    private static async Task<JsonObject> DuplicateSuggestionsAsync(
+        IDuplicateDetectionService duplicates, TenantId tenant, IngestLog log, Dictionary<CustomerId, CustomerId> finalOf, GeneratedShop? truth, CancellationToken cancellationToken)
+    {
+        var found = await duplicates.FindAsync(tenant, cancellationToken).ConfigureAwait(false);
+        var section = new JsonObject
+        {
+            ["available"] = true,
+            ["customersCompared"] = found.CustomersCompared,
+            ["count"] = found.Candidates.Count,
+            ["clusterGuardTriggered"] = found.ClusterGuardTriggered,
+        };
+        if (found.ModelRejected is not null)
+        {
+            section["modelRejected"] = found.ModelRejected;
+        }
+        if (truth is not null)
+        {
+            // A suggestion is right when both customers are mostly the same true person.
+            var person = MajorityPerson(log, finalOf, truth);
+            var scored = found.Candidates.Where(c => person.ContainsKey(c.Left) && person.ContainsKey(c.Right)).ToList();
+            var right = scored.Count(c => person[c.Left] == person[c.Right]);
+            section["scored"] = scored.Count;
+            section["correct"] = right;
+            section["precision"] = scored.Count == 0 ? null : Round(right / (double)scored.Count, 4);
+        }
+
+        section["top"] = new JsonArray(found.Candidates.Take(5).Select(c => (JsonNode)new JsonObject
+        {
+            ["left"] = c.Left.Value,
+            ["right"] = c.Right.Value,
+            ["probability"] = Round(c.Probability, 4),
+            ["weight"] = Round(c.Weight, 2),
+        }).ToArray());
         return section;
     }
 

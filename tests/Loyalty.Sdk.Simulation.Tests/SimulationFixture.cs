@@ -1,3 +1,4 @@
+using Loyalty.Sdk.Identity.Matching.Engine;
 using System.Text.Json.Nodes;
 using Loyalty.Sdk;
 using Loyalty.Sdk.Ledger;
@@ -26,7 +27,7 @@ public sealed class SimulationFixture : IAsyncLifetime
         Shop = ShopGenerator.Generate(Settings);
         var clock = new ManualClock(Settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant());
         var services = new ServiceCollection().AddSingleton<IClock>(clock);
-        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddConsent().AddLedger().AddSegments().AddPredictive();
+        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(DefaultPrograms.Retail()).AddConsent().AddLedger().AddSegments().AddPredictive().AddDuplicateDetection();
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<ILoyaltyEngine>();
         var predictive = provider.GetRequiredService<IPredictiveService>();
@@ -47,7 +48,7 @@ public sealed class SimulationFixture : IAsyncLifetime
         Log = await SimulationRunner.IngestAsync(engine, clock, Shop.Events, batchSize: 100, onNewDay: DueWork);
         await segments.FinishAsync(Shop.End, default);
         Report = await ReportBuilder.BuildAsync(engine, DefaultPrograms.Retail(), Settings.Tenant, Shop.Events, Log, Shop, "test",
-            new ReportInputs { Predictive = new PredictiveReportInputs(predictive, checkpoint, lastDay), Ledger = ledger, Consent = provider.GetRequiredService<Loyalty.Sdk.Consent.IConsentService>(), Segments = provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>() });
+            new ReportInputs { Predictive = new PredictiveReportInputs(predictive, checkpoint, lastDay), Ledger = ledger, Consent = provider.GetRequiredService<Loyalty.Sdk.Consent.IConsentService>(), Segments = provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>(), Duplicates = provider.GetRequiredService<Loyalty.Sdk.Identity.Matching.Engine.IDuplicateDetectionService>() });
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

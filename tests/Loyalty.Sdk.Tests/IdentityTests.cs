@@ -117,9 +117,14 @@ public sealed class IdentityTests
         var survivorIdentity = await h.IdentityAsync(survivor);
         Assert.Equal(Fixed.DaysAgo(30), survivorIdentity!.FirstSeen);
         Assert.Equal([FrenchMobile, Ada], survivorIdentity.Links.Select(l => l.Identifier));
+        var record = Assert.Single(survivorIdentity.Merges);
         Assert.Equal(
-            [new MergeRecord(absorbed, survivor, new EventId("evt-4"), Fixed.Now + Duration.FromMinutes(1), IdentityStage.MergeRule)],
-            survivorIdentity.Merges);
+            new MergeRecord(absorbed, survivor, new EventId("evt-4"), Fixed.Now + Duration.FromMinutes(1), IdentityStage.MergeRule),
+            record with { AbsorbedLinks = [], AbsorbedFirstSeen = null, AbsorbedProfile = null, AbsorbedMerges = [] });
+
+        // The record keeps what an unmerge needs: the absorbed customer's identifiers and profile as they were.
+        Assert.Equal([Ada], record.AbsorbedLinks.Select(l => l.Identifier));
+        Assert.Equal(absorbed, record.AbsorbedProfile!.Customer);
         var absorbedIdentity = await h.IdentityAsync(absorbed);
         Assert.Equal(survivor, absorbedIdentity!.MergedInto);
         Assert.Empty(absorbedIdentity.Links);

@@ -12,8 +12,8 @@ public sealed class ProgramTests
     {
         var parsed = ProgramLoader.Parse(DefaultPrograms.RetailJson);
 
-        Deep.Equal(TestPrograms.Retail(), Foundation(parsed));
-        Deep.Equal(TestPrograms.Retail(), Foundation(DefaultPrograms.Retail()));
+        Deep.Equal(TestPrograms.Retail() with { Identity = TestPrograms.RetailIdentity() }, Foundation(parsed));
+        Deep.Equal(TestPrograms.Retail() with { Identity = TestPrograms.RetailIdentity() }, Foundation(DefaultPrograms.Retail()));
         Assert.Empty(ProgramValidator.Validate(parsed));
         Assert.True(parsed.IsKnownIdentifierType(TestPrograms.MembershipNumber));
         Assert.True(parsed.IsKnownIdentifierType(IdentifierType.Email));
@@ -167,7 +167,7 @@ public sealed class ProgramTests
         try
         {
             await File.WriteAllTextAsync(path, DefaultPrograms.RetailJson);
-            Deep.Equal(TestPrograms.Retail(), Foundation(await ProgramLoader.LoadAsync(path)));
+            Deep.Equal(TestPrograms.Retail() with { Identity = TestPrograms.RetailIdentity() }, Foundation(await ProgramLoader.LoadAsync(path)));
 
             await File.WriteAllTextAsync(path, DefaultPrograms.RetailJson.Replace("\"FR\"", "\"XX\"", StringComparison.Ordinal));
             var ex = await Assert.ThrowsAsync<ProgramValidationException>(() => ProgramLoader.LoadAsync(path));

@@ -42,6 +42,26 @@ internal static class TestPrograms
 {
     public static readonly IdentifierType MembershipNumber = new("membership_number");
 
+    /// <summary>The identity section of the retail program (kept out of <see cref="Retail"/> so that tests of
+    /// other behaviour run without limits).</summary>
+    public static IdentityPolicy RetailIdentity() => new()
+    {
+        Types = new Dictionary<string, IdentifierTypePolicy>
+        {
+            ["ecom_customer_id"] = new() { Limit = 1, Priority = 100, Unique = true, Login = true },
+            ["pos_customer_id"] = new() { Limit = 1, Priority = 90, Unique = true },
+            ["loyalty_card"] = new() { Limit = 2, Priority = 80, Blocked = ["LC0000000000"], BlockedPatterns = ["^TEST"] },
+            ["membership_number"] = new() { Limit = 1, Priority = 75 },
+            ["email"] = new() { Limit = 3, Priority = 70, Blocked = ["noreply@acme.example", "store@acme.example"], BlockedPatterns = ["^(test|noemail|no-reply|none)@"] },
+            ["phone"] = new() { Limit = 2, Priority = 40, BlockedPatterns = [@"^\+\d{0,4}(\d)\1{6,}$"] },
+            ["device_id"] = new() { Limit = 10, LimitWindowDays = 30, Priority = 10 },
+        },
+        AutoBlockThreshold = 3,
+        MaxIdentifiersPerCustomer = 50,
+        MaxMergesPerCustomer = 20,
+        Probabilistic = new() { ReviewThreshold = 0.9, AutoMergeThreshold = 0.995, Mode = ProbabilisticMode.Review, MaxClusterSize = 10 },
+    };
+
     public static LoyaltyProgram Retail() => new()
     {
         Id = "acme-rewards",

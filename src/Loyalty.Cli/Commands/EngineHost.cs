@@ -1,5 +1,6 @@
 using Loyalty.Sdk;
 using Loyalty.Sdk.Ledger;
+using Loyalty.Sdk.Identity.Matching.Engine;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Predictive.Engine;
 using Loyalty.Sdk.Programs;
@@ -20,6 +21,7 @@ internal sealed class EngineHost : IAsyncDisposable
         Clock = clock;
         Engine = provider.GetRequiredService<ILoyaltyEngine>();
         Predictive = provider.GetRequiredService<IPredictiveService>();
+        Duplicates = provider.GetRequiredService<IDuplicateDetectionService>();
         Ledger = provider.GetRequiredService<ILedgerService>();
     }
 
@@ -38,6 +40,8 @@ internal sealed class EngineHost : IAsyncDisposable
         await checkpoint.OnNewDayAsync(now, cancellationToken).ConfigureAwait(false);
     }
 
+    public IDuplicateDetectionService Duplicates { get; }
+
     public IPredictiveService Predictive { get; }
 
     public ILoyaltyEngine Engine { get; }
@@ -53,7 +57,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(clock);
-        var builder = services.AddLoyalty().UseDefaultProgram(program).AddConsent().AddLedger().AddSegments().AddPredictive();
+        var builder = services.AddLoyalty().UseDefaultProgram(program).AddConsent().AddLedger().AddSegments().AddPredictive().AddDuplicateDetection();
         switch (store)
         {
             case "memory":
@@ -89,6 +93,7 @@ internal sealed class EngineHost : IAsyncDisposable
         Ledger = Ledger,
         Consent = provider.GetService<Loyalty.Sdk.Consent.IConsentService>(),
         Segments = Segments,
+        Duplicates = Duplicates,
     };
 
     public ValueTask DisposeAsync() => provider.DisposeAsync();

@@ -15,7 +15,39 @@ public sealed record IdentityLink(Identifier Identifier, EventId Source, Instant
 /// <param name="Source">The event that caused it.</param>
 /// <param name="MergedAt">When (engine clock).</param>
 /// <param name="Rule">The rule that merged them.</param>
-public sealed record MergeRecord(CustomerId Absorbed, CustomerId Survivor, EventId Source, Instant MergedAt, string Rule);
+public sealed record MergeRecord(CustomerId Absorbed, CustomerId Survivor, EventId Source, Instant MergedAt, string Rule)
+{
+    /// <summary>The identifiers the absorbed customer held when it was absorbed (what an unmerge gives back).</summary>
+    public IReadOnlyList<IdentityLink> AbsorbedLinks { get; init; } = [];
+
+    /// <summary>The absorbed customer's first seen when it was absorbed.</summary>
+    public Instant? AbsorbedFirstSeen { get; init; }
+
+    /// <summary>The merges the absorbed customer carried (customers it had absorbed before).</summary>
+    public IReadOnlyList<MergeRecord> AbsorbedMerges { get; init; } = [];
+
+    /// <summary>The absorbed customer's profile and traits as they were when it was absorbed, kept so that an
+    /// unmerge can restore it and subtract it from the survivor.</summary>
+    public Profiles.CustomerProfile? AbsorbedProfile { get; init; }
+
+    /// <summary>Who asked for the merge when staff or a service did (<c>null</c> for the ingest pipeline).</summary>
+    public string? Actor { get; init; }
+}
+
+/// <summary>Why a customer was split: an identifier removed or a merge undone by staff.</summary>
+/// <param name="SplitOff">The customer that now holds the removed identifiers.</param>
+/// <param name="Identifiers">The identifiers that left.</param>
+/// <param name="Kind"><c>split</c> (an identifier removed) or <c>unmerge</c> (a merge marked wrong).</param>
+/// <param name="Actor">Who did it.</param>
+/// <param name="Reason">Why, in their words.</param>
+/// <param name="At">When (engine clock).</param>
+public sealed record SplitRecord(CustomerId SplitOff, IReadOnlyList<Identifier> Identifiers, string Kind, string Actor, string Reason, Instant At);
+
+/// <summary>A staff protection: the customer is never merged with another automatically.</summary>
+/// <param name="Actor">Who protected the profile.</param>
+/// <param name="Reason">Why.</param>
+/// <param name="At">When (engine clock).</param>
+public sealed record ProtectionRecord(string Actor, string Reason, Instant At);
 
 /// <summary>The identity of one customer: their identifiers with provenance and their merge history.</summary>
 public sealed record CustomerIdentity
@@ -31,6 +63,12 @@ public sealed record CustomerIdentity
 
     /// <summary>Customers merged into this one.</summary>
     public IReadOnlyList<MergeRecord> Merges { get; init; } = [];
+
+    /// <summary>Splits of this customer (identifiers removed, merges undone).</summary>
+    public IReadOnlyList<SplitRecord> Splits { get; init; } = [];
+
+    /// <summary>Set when staff protected the customer from merging.</summary>
+    public ProtectionRecord? Protection { get; init; }
 
     /// <summary>Set when this customer was absorbed: anything keyed by this id resolves to that survivor.</summary>
     public CustomerId? MergedInto { get; init; }

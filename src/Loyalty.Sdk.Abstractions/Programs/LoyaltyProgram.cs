@@ -34,6 +34,10 @@ public sealed record LoyaltyProgram
     /// <summary>Identifier types the host adds to the built-in ones.</summary>
     public IReadOnlyList<IdentifierType> CustomIdentifierTypes { get; init => field = value ?? []; } = [];
 
+    /// <summary>Identity resolution policies: per identifier type normalization, limits, priority and blocked values;
+    /// merge protection; probabilistic matching.</summary>
+    public IdentityPolicy Identity { get; init => field = value ?? new IdentityPolicy(); } = new();
+
     /// <summary>Custom event kinds the host registers.</summary>
     public IReadOnlyList<CustomEventDefinition> CustomEvents { get; init => field = value ?? []; } = [];
 

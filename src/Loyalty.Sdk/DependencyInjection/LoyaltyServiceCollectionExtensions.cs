@@ -43,6 +43,8 @@ public static class LoyaltyServiceCollectionExtensions
         services.TryAddSingleton<IIdentityStage, IdentityStage>();
         services.TryAddSingleton<IProfileStage>(sp => sp.GetRequiredService<ProfileStage>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerMergeParticipant, ProfileStage>(sp => sp.GetRequiredService<ProfileStage>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerSplitParticipant, ProfileStage>(sp => sp.GetRequiredService<ProfileStage>()));
+        services.TryAddSingleton<IIdentityService, IdentityService>();
         services.TryAddSingleton<LoyaltyEngine>();
         services.TryAddSingleton<ILoyaltyEngine>(sp =>
         {

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using Loyalty.Sdk.Programs;
 using PhoneNumbers;
 
 namespace Loyalty.Sdk.Identity;
@@ -22,6 +25,85 @@ public static class IdentifierNormalizer
     {
         "null", "nil", "none", "unknown", "n/a", "na", "-1", "-", "test", "undefined", "noemail@noemail.com",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    private static readonly ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
+
+    /// <summary>The regular expression of a blocked pattern (compiled once, with a match timeout).</summary>
+    public static Regex Pattern(string pattern) =>
+        Patterns.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromMilliseconds(50)));
+
+    /// <summary>Normalizes <paramref name="identifier"/> under its type's <paramref name="policy"/>: provider rules for
+    /// e-mail when opted in, and the policy's blocked values and patterns on top of the built-in placeholders.</summary>
+    /// <param name="identifier">The raw identifier.</param>
+    /// <param name="defaultRegion">ISO 3166-1 region for phone numbers without a country code.</param>
+    /// <param name="policy">The type's policy; <c>null</c> for defaults.</param>
+    public static NormalizedIdentifier Normalize(Identifier identifier, string defaultRegion, IdentifierTypePolicy? policy)
+    {
+        var n = Normalize(identifier, defaultRegion);
+        if (n.Identifier is null || policy is null)
+        {
+            return n;
+        }
+
+        var value = n.Identifier.Value;
+        if (policy.ProviderRules && identifier.Type == IdentifierType.Email)
+        {
+            value = ApplyProviderRules(value);
+        }
+
+        foreach (var blocked in policy.Blocked)
+        {
+            if (string.Equals(blocked.Trim(), value, StringComparison.OrdinalIgnoreCase))
+            {
+                return new NormalizedIdentifier(null, true, null);
+            }
+        }
+
+        foreach (var pattern in policy.BlockedPatterns)
+        {
+            try
+            {
+                if (Pattern(pattern).IsMatch(value))
+                {
+                    return new NormalizedIdentifier(null, true, null);
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                return new NormalizedIdentifier(null, false, $"'{identifier.Value}' could not be checked against blocked pattern '{pattern}' in time.");
+            }
+        }
+
+        return ReferenceEquals(value, n.Identifier.Value) ? n : new NormalizedIdentifier(n.Identifier with { Value = value }, false, null);
+    }
+
+    /// <summary>E-mail provider rules: Gmail ignores dots and <c>+tags</c> in the local part (and googlemail.com is
+    /// gmail.com); other providers' <c>+tags</c> are dropped.</summary>
+    public static string ApplyProviderRules(string email)
+    {
+        ArgumentNullException.ThrowIfNull(email);
+        var at = email.IndexOf('@', StringComparison.Ordinal);
+        if (at <= 0)
+        {
+            return email;
+        }
+
+        var local = email[..at];
+        var domain = email[(at + 1)..];
+        var plus = local.IndexOf('+', StringComparison.Ordinal);
+        if (plus > 0)
+        {
+            local = local[..plus];
+        }
+
+        if (domain is "gmail.com" or "googlemail.com")
+        {
+            local = local.Replace(".", string.Empty, StringComparison.Ordinal);
+            domain = "gmail.com";
+        }
+
+        return local.Length == 0 ? email : local + "@" + domain;
+    }
 
     /// <summary>Normalizes <paramref name="identifier"/>.</summary>
     /// <param name="identifier">The raw identifier.</param>

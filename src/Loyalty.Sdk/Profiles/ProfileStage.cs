@@ -12,7 +12,7 @@ namespace Loyalty.Sdk.Profiles;
 /// Keeps the profile (what the customer told us) and the basic computed traits (orders, spend, returns, recency,
 /// engagement) up to date, in O(1) per event, and keeps the orders needed to apply returns by line.
 /// </summary>
-public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant
+public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICustomerSplitParticipant
 {
     /// <inheritdoc />
     public async ValueTask ProcessAsync(IngestContext context, CancellationToken cancellationToken)
@@ -143,6 +143,47 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant
         }
 
         await profiles.DeleteAsync(merge.Absorbed, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>An unmerge restores the absorbed profile snapshot kept in the merge record and subtracts its counters
+    /// and spend from the survivor; the survivor keeps its profile fields (which side a filled gap came from is not known).
+    /// Activity after the merge stays with the survivor. A split of identifiers moves no profile data.</remarks>
+    public async ValueTask OnSplitAsync(CustomerSplit split, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        if (split.Merge?.AbsorbedProfile is not { } snapshot)
+        {
+            return;
+        }
+
+        var profiles = split.Session.Profiles;
+        var current = await profiles.GetAsync(split.SplitOff, cancellationToken).ConfigureAwait(false);
+        await profiles.SaveAsync(snapshot with { Customer = split.SplitOff }, current?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+        var survivor = await profiles.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false);
+        if (survivor is null)
+        {
+            return;
+        }
+
+        var a = snapshot.Traits;
+        var s = survivor.Traits;
+        var restored = survivor with
+        {
+            Traits = s with
+            {
+                Orders = Math.Max(0, s.Orders - a.Orders),
+                CancelledOrders = Math.Max(0, s.CancelledOrders - a.CancelledOrders),
+                Returns = Math.Max(0, s.Returns - a.Returns),
+                GrossSpend = Math.Max(0, s.GrossSpend - a.GrossSpend),
+                ReturnedValue = Math.Max(0, s.ReturnedValue - a.ReturnedValue),
+                Interactions = Math.Max(0, s.Interactions - a.Interactions),
+                AbandonedCarts = Math.Max(0, s.AbandonedCarts - a.AbandonedCarts),
+                SupportTickets = Math.Max(0, s.SupportTickets - a.SupportTickets),
+                Reviews = Math.Max(0, s.Reviews - a.Reviews),
+            },
+        };
+        await profiles.SaveAsync(restored, survivor.Version, cancellationToken).ConfigureAwait(false);
     }
 
     private static async ValueTask<CustomerTraits> ApplyReturnAsync(

@@ -109,6 +109,8 @@ public static class ProgramValidator
             }
         }
 
+        ValidateIdentity(program, Add);
+
         if (program.Ledger is { } ledger)
         {
             ValidateLedger(ledger, Add);
@@ -368,6 +370,100 @@ public static class ProgramValidator
         if (e.InactivityMonths is < 1)
         {
             add($"{path}.inactivityMonths", "out_of_range", "Inactivity is at least one month.");
+        }
+    }
+
+    private static void ValidateIdentity(LoyaltyProgram program, Action<string, string, string> add)
+    {
+        var identity = program.Identity ?? new IdentityPolicy();
+        foreach (var (name, policy) in identity.Types)
+        {
+            var path = $"$.identity.types.{name}";
+            if (!IdentifierType.IsValidName(name) || !program.IsKnownIdentifierType(new IdentifierType(name)))
+            {
+                add(path, "unknown_identifier_type", $"'{name}' is neither a built-in identifier type nor listed in customIdentifierTypes.");
+            }
+
+            if (policy is null)
+            {
+                add(path, "required", "A type policy cannot be null.");
+                continue;
+            }
+
+            if (policy.Limit is < 1)
+            {
+                add($"{path}.limit", "out_of_range", "A limit is at least 1 (leave it out for no limit).");
+            }
+
+            if (policy.LimitWindowDays is < 1)
+            {
+                add($"{path}.limitWindowDays", "out_of_range", "A limit window is at least 1 day.");
+            }
+            else if (policy.LimitWindowDays is not null && policy.Limit is null)
+            {
+                add($"{path}.limitWindowDays", "requires_limit", "A limit window needs a limit.");
+            }
+
+            if (policy.Priority is < 0 or > 1000)
+            {
+                add($"{path}.priority", "out_of_range", "A priority is between 0 and 1000.");
+            }
+
+            if (policy.ProviderRules && name != IdentifierType.Email.Name)
+            {
+                add($"{path}.providerRules", "email_only", "Provider rules apply to e-mail addresses only.");
+            }
+
+            for (var i = 0; i < policy.Blocked.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(policy.Blocked[i]))
+                {
+                    add($"{path}.blocked[{i}]", "required", "A blocked value cannot be empty (empty values are always blocked).");
+                }
+            }
+
+            for (var i = 0; i < policy.BlockedPatterns.Count; i++)
+            {
+                try
+                {
+                    _ = new System.Text.RegularExpressions.Regex(policy.BlockedPatterns[i], System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(50));
+                }
+                catch (ArgumentException ex)
+                {
+                    add($"{path}.blockedPatterns[{i}]", "invalid_pattern", $"Not a regular expression: {ex.Message}");
+                }
+            }
+        }
+
+        if (identity.AutoBlockThreshold is < 0 or 1)
+        {
+            add("$.identity.autoBlockThreshold", "out_of_range", "The auto-block threshold is 0 (off) or at least 2.");
+        }
+
+        if (identity.MaxIdentifiersPerCustomer < 1)
+        {
+            add("$.identity.maxIdentifiersPerCustomer", "out_of_range", "The identifier cap is at least 1.");
+        }
+
+        if (identity.MaxMergesPerCustomer < 0)
+        {
+            add("$.identity.maxMergesPerCustomer", "out_of_range", "The merge cap cannot be negative.");
+        }
+
+        var p = identity.Probabilistic;
+        if (p.ReviewThreshold is <= 0 or >= 1)
+        {
+            add("$.identity.probabilistic.reviewThreshold", "out_of_range", "The review threshold is a probability strictly between 0 and 1.");
+        }
+
+        if (p.AutoMergeThreshold is <= 0 or > 1 || p.AutoMergeThreshold < p.ReviewThreshold)
+        {
+            add("$.identity.probabilistic.autoMergeThreshold", "out_of_range", "The auto-merge threshold is a probability at least the review threshold.");
+        }
+
+        if (p.MaxClusterSize < 2)
+        {
+            add("$.identity.probabilistic.maxClusterSize", "out_of_range", "The largest cluster is at least 2.");
         }
     }
 }

@@ -21,6 +21,15 @@ public static class LoyaltyTelemetry
     /// <summary>Customers merged.</summary>
     public static Counter<long> Merges { get; } = Meter.CreateCounter<long>("loyalty.identity.merges", "{merge}", "Customers merged into another.");
 
+    /// <summary>Links and merges refused by identity policies, tagged by <c>rule</c>.</summary>
+    public static Counter<long> LinksRefused { get; } = Meter.CreateCounter<long>("loyalty.identity.links_refused", "{link}", "Identifier links and merges refused by limits, caps, protections or split rules.");
+
+    /// <summary>Values blocked automatically because they kept linking different customers, tagged by <c>type</c>.</summary>
+    public static Counter<long> AutoBlocked { get; } = Meter.CreateCounter<long>("loyalty.identity.auto_blocked", "{value}", "Identifier values blocked automatically for linking many customers.");
+
+    /// <summary>Customers split by staff (identifier removals and unmerges).</summary>
+    public static Counter<long> Splits { get; } = Meter.CreateCounter<long>("loyalty.identity.splits", "{split}", "Customers split by staff.");
+
     /// <summary>Ingest duration per event.</summary>
     public static Histogram<double> IngestDuration { get; } = Meter.CreateHistogram<double>("loyalty.ingest.duration", "ms", "Time to ingest one event or batch.");
 }
