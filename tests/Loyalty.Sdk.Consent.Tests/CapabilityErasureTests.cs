@@ -14,7 +14,7 @@ public sealed class CapabilityErasureTests
     private const string Phone = "+33611223344";
     private const string GivenName = "Léandrine";
 
-    private static async Task<(TestHost Host, CustomerId Customer, CustomerId Absorbed)> SeedAsync()
+    private static async Task<(TestHost Host, CustomerId Customer, CustomerId Absorbed, CustomerId Friend)> SeedAsync()
     {
         var host = TestHost.Create(capabilities: b => b.AddLedger().AddSegments().AddPredictive());
         var a = await host.SignUpAsync(EmailA, Phone, givenName: GivenName, at: host.Now - Duration.FromDays(40));
@@ -28,7 +28,12 @@ public sealed class CapabilityErasureTests
         // An order with both addresses merges b into a: the ledger moves b's lots to a under merge keys naming both ids.
         await OrderAsync(host, "O-LEA-3", 90m, host.Now - Duration.FromDays(5), EmailA, EmailB);
         Assert.Equal(a, await host.Engine.ResolveAsync(host.Tenant, TestHost.Email(EmailB)));
-        return (host, a, b);
+
+        // A gift to another member (a key that embeds the customer id, a free-text note) and a tier override.
+        var friend = await host.SignUpAsync("friend@example.org");
+        await ledger.ExecuteAsync(host.Tenant, new TransferPointsCommand { IdempotencyKey = $"gift:{a.Value}", Customer = a, To = friend, Points = 10, Note = $"gift from {GivenName}" });
+        await ledger.ExecuteAsync(host.Tenant, new TierOverrideCommand { IdempotencyKey = "vip-1", Customer = a, Tier = "silver", Actor = "agent-7", Note = $"VIP {GivenName}" });
+        return (host, a, b, friend);
     }
 
     private static ValueTask<Pipeline.IngestResult> OrderAsync(TestHost host, string orderId, decimal total, Instant at, params string[] emails) =>
@@ -41,7 +46,7 @@ public sealed class CapabilityErasureTests
     [Fact]
     public async Task Export_has_ledger_segments_and_predictive_sections()
     {
-        var (host, a, b) = await SeedAsync();
+        var (host, a, b, friend) = await SeedAsync();
         await using var _ = host;
         var export = await host.PersonalData.ExportAsync(host.Tenant, a);
         var json = export.ToJsonString(new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -65,12 +70,13 @@ public sealed class CapabilityErasureTests
         var predictive = export["predictive"]!["purchaseHistories"]!.AsArray();
         Assert.Contains(predictive, h => h!["customer"]!.GetValue<string>() == a.Value && h["purchaseDays"]!.GetValue<int>() >= 2);
         Assert.Contains(b.Value, json, StringComparison.Ordinal);
+        Assert.Contains(statement, l => l!["kind"]!.GetValue<string>() == "membertransfer" && l["credit"]!.GetValue<string>().Contains(friend.Value, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Erasure_removes_the_customer_from_every_store_and_the_ledger_still_reconciles()
     {
-        var (host, a, b) = await SeedAsync();
+        var (host, a, b, friend) = await SeedAsync();
         await using var _ = host;
         var ledger = host.Provider.GetRequiredService<ILedgerService>();
         var total = (await ledger.GetBalancesAsync(host.Tenant, a)).Sum(x => x.Available + x.Pending + x.Reserved);
@@ -119,6 +125,7 @@ public sealed class CapabilityErasureTests
         }
 
         Assert.Equal(total, (await ledger.GetBalancesAsync(host.Tenant, receipt.Pseudonym)).Sum(x => x.Available + x.Pending + x.Reserved));
+        Assert.Equal(10, (await ledger.GetBalancesAsync(host.Tenant, friend)).Sum(x => x.Available));
         var report = await ledger.ReconcileAsync(host.Tenant);
         Assert.Empty(report.Problems);
         Assert.All(report.SumByLedger.Values, sum => Assert.Equal(0, sum));

@@ -74,6 +74,15 @@ public sealed partial class InMemoryLoyaltyStore
                 data.ByCustomer[pseudonym] = [.. positions];
             }
 
+            // Counterparties (member transfers): a lot or reservation named after a re-keyed transfer follows the new id.
+            foreach (var other in positions.SelectMany(i => new[] { data.Journal[i].Debit.Customer, data.Journal[i].Credit.Customer }).OfType<CustomerId>().Where(c => c != pseudonym).Distinct().ToArray())
+            {
+                if (data.States.TryGetValue(other, out var state) && Scrub(state))
+                {
+                    state.Version++;
+                }
+            }
+
             // The hot states become one state of the pseudonym (balances add up: a merge moved the absorbed ids' points).
             var states = customers.Append(pseudonym).Select(c => data.States.GetValueOrDefault(c)).OfType<CustomerLedger>().ToArray();
             if (states.Length > 0)
@@ -159,6 +168,32 @@ public sealed partial class InMemoryLoyaltyStore
             }
         }
 
+        private bool Scrub(CustomerLedger state)
+        {
+            var changed = false;
+            for (var i = 0; i < state.Lots.Count; i++)
+            {
+                var lot = state.Lots[i];
+                if (!string.Equals(Rename(lot.Id), lot.Id, StringComparison.Ordinal))
+                {
+                    state.Lots[i] = lot with { Id = Rename(lot.Id)! };
+                    changed = true;
+                }
+            }
+
+            foreach (var r in state.Reservations.Values)
+            {
+                foreach (var lot in r.Held.Keys.Where(k => !string.Equals(Rename(k), k, StringComparison.Ordinal)).ToArray())
+                {
+                    r.Held.Remove(lot, out var points);
+                    r.Held[Rename(lot)!] = points;
+                    changed = true;
+                }
+            }
+
+            return changed;
+        }
+
         private bool Concerns(LedgerCommandRecord record) =>
             customers.Contains(record.Command.Customer) || customers.Contains(record.Result.Customer) || (record.Command is TransferPointsCommand t && customers.Contains(t.To))
             || record.Result.Transfers.Any(t => Is(t.Debit.Customer) || Is(t.Credit.Customer));
@@ -198,7 +233,8 @@ public sealed partial class InMemoryLoyaltyStore
                 OrderId = Rename(t.Reason.OrderId),
                 MergeId = Rename(t.Reason.MergeId),
                 Reverses = Rename(t.Reason.Reverses),
-                Note = t.Reason.Actor is null ? Rename(t.Reason.Note) : null,
+                // Notes may be free text of a command (a manual entry, a gift): the kind, rule and amounts explain the entry.
+                Note = null,
             },
         };
 
