@@ -70,7 +70,7 @@ public sealed class CapabilityErasureTests
         var predictive = export["predictive"]!["purchaseHistories"]!.AsArray();
         Assert.Contains(predictive, h => h!["customer"]!.GetValue<string>() == a.Value && h["purchaseDays"]!.GetValue<int>() >= 2);
         Assert.Contains(b.Value, json, StringComparison.Ordinal);
-        Assert.Contains(statement, l => l!["kind"]!.GetValue<string>() == "membertransfer" && l["credit"]!.GetValue<string>().Contains(friend.Value, StringComparison.Ordinal));
+        Assert.Contains(statement, l => l!["kind"]!.GetValue<string>() == "member_transfer" && l["credit"]!.GetValue<string>().Contains(friend.Value, StringComparison.Ordinal));
     }
 
     [Fact]
