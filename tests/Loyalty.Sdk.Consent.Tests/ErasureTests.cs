@@ -102,6 +102,14 @@ public sealed class ErasureTests
         return output;
     }
 
+    /// <summary>Every string and value reachable from <paramref name="root"/>, walked by reflection.</summary>
+    internal static List<string> ScanObject(object root)
+    {
+        var output = new List<string>();
+        Walk(root, output, new HashSet<object>(ReferenceEqualityComparer.Instance), 0);
+        return output;
+    }
+
     private static void Walk(object? value, List<string> output, HashSet<object> seen, int depth)
     {
         if (value is null || depth > 40 || value is Type or MemberInfo or Delegate)

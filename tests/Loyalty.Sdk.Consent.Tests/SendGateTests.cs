@@ -214,9 +214,9 @@ public sealed class SendGateTests
     {
         await using var host = TestHost.Create();
         var ny = await host.SignUpAsync("ny@example.com", zone: "America/New_York");
-        var inferred = await host.SignUpAsync("fr@example.com", phone: "+33611111111", zone: null);
-        var fallback = await host.SignUpAsync("none@example.com", zone: null);
-        foreach (var (c, status) in new[] { (ny, "ny@example.com"), (inferred, "fr@example.com"), (fallback, "none@example.com") })
+        var inferred = await host.SignUpAsync("fr@example.com", phone: "+33612345678", zone: null);
+        var fallback = await host.SignUpAsync("nozone@example.com", zone: null);
+        foreach (var (c, status) in new[] { (ny, "ny@example.com"), (inferred, "fr@example.com"), (fallback, "nozone@example.com") })
         {
             await host.ConsentEventAsync(status, ContactChannel.Email, ConsentStatus.Granted);
         }

@@ -69,12 +69,13 @@ internal sealed class TestHost : IAsyncDisposable
         ],
     };
 
-    public static TestHost Create(ConsentPolicy? policy = null, Instant? now = null, Action<ConsentOptions>? configure = null)
+    public static TestHost Create(ConsentPolicy? policy = null, Instant? now = null, Action<ConsentOptions>? configure = null, Action<ILoyaltyBuilder>? capabilities = null)
     {
         var clock = new FakeClock(now ?? DefaultNow);
         var program = DefaultPrograms.Retail() with { Consent = policy ?? TestPolicy() };
         var services = new ServiceCollection().AddSingleton<IClock>(clock);
-        services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(program).AddConsent(configure);
+        var builder = services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(program).AddConsent(configure);
+        capabilities?.Invoke(builder);
         return new TestHost(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true }), clock, program);
     }
 

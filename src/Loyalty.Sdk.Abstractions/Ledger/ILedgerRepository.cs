@@ -108,4 +108,14 @@ public interface ILedgerRepository
 
     /// <summary>The program accounts' balances.</summary>
     ValueTask<IReadOnlyList<ProgramAccountBalance>> GetProgramBalancesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// GDPR erasure: re-keys everything the ledger holds about <paramref name="customers"/> (a customer and the ids merged
+    /// into it) to <paramref name="pseudonym"/>, so that the program's accounts still reconcile: the customers' states
+    /// become one state of the pseudonym, their journal entries, orders and command records name the pseudonym, ids
+    /// that embed a customer id (merge keys, lot and transfer ids) have it replaced by the pseudonym (suffixed
+    /// <c>.1</c>, <c>.2</c>… for the second and later ids, which keeps them unique), and notes (free text) are cleared.
+    /// Applied on commit.
+    /// </summary>
+    ValueTask AnonymizeAsync(IReadOnlyList<CustomerId> customers, CustomerId pseudonym, CancellationToken cancellationToken = default);
 }

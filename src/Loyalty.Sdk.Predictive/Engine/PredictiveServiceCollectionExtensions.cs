@@ -10,7 +10,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class PredictiveServiceCollectionExtensions
 {
     /// <summary>Maintains purchase histories from order events, adds <see cref="IPredictiveService"/> (BG/NBD,
-    /// Gamma-Gamma, CLV scores) and exposes the scores as rule traits (<see cref="PredictiveTraitProvider"/>).</summary>
+    /// Gamma-Gamma, CLV scores) and exposes the scores as rule traits (<see cref="PredictiveTraitProvider"/>)
+    /// and takes part in GDPR export and erasure (<see cref="PredictivePersonalData"/>).</summary>
     public static ILoyaltyBuilder AddPredictive(this ILoyaltyBuilder builder, Action<PredictiveOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -27,6 +28,7 @@ public static class PredictiveServiceCollectionExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerMergeParticipant, PurchaseHistoryStage>(sp => sp.GetRequiredService<PurchaseHistoryStage>()));
         builder.Services.TryAddSingleton<IPredictiveService, PredictiveService>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.Sdk.Segments.ICustomerTraitProvider, PredictiveTraitProvider>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.Sdk.Consent.IPersonalDataContributor, PredictivePersonalData>());
         return builder;
     }
 }

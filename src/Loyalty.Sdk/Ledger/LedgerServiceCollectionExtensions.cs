@@ -10,7 +10,8 @@ public static class LedgerServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the points ledger: the <see cref="LedgerStage"/> in the ingest pipeline (earning from orders, returns,
-    /// completion, merges), the <see cref="ILedgerService"/> application API and the engines. Registrations use
+    /// completion, merges), the <see cref="ILedgerService"/> application API, the engines and the ledger's part of GDPR
+    /// export and erasure (<see cref="LedgerPersonalData"/>). Registrations use
     /// <c>TryAdd</c>; the program's <c>ledger</c> section says what earns.
     /// </summary>
     public static ILoyaltyBuilder AddLedger(this ILoyaltyBuilder builder, Action<LedgerOptions>? configure = null)
@@ -27,6 +28,7 @@ public static class LedgerServiceCollectionExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILedgerStage, LedgerStage>(sp => sp.GetRequiredService<LedgerStage>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerMergeParticipant, LedgerStage>(sp => sp.GetRequiredService<LedgerStage>()));
         builder.Services.TryAddSingleton<ILedgerService, LedgerService>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.Sdk.Consent.IPersonalDataContributor, LedgerPersonalData>());
         return builder;
     }
 }

@@ -48,7 +48,7 @@ public sealed partial class InMemoryLoyaltyStore
     }
 
     /// <summary>A session's view of the ledger: working copies of the customers it touched, and buffered writes.</summary>
-    internal sealed class InMemoryLedgerPart(LedgerData data) : IInMemoryPart, ILedgerRepository
+    internal sealed partial class InMemoryLedgerPart(LedgerData data) : IInMemoryPart, ILedgerRepository
     {
         private readonly Dictionary<CustomerId, CustomerLedger> working = [];
         private readonly Dictionary<CustomerId, long> expected = [];
@@ -244,6 +244,8 @@ public sealed partial class InMemoryLoyaltyStore
             {
                 data.Orders[id] = order;
             }
+
+            ApplyAnonymizations();
         }
 
         private void Index(CustomerId? customer, int position)
@@ -268,6 +270,7 @@ public sealed partial class InMemoryLoyaltyStore
             transfers.Clear();
             commands.Clear();
             orders.Clear();
+            anonymizations.Clear();
         }
     }
 }
