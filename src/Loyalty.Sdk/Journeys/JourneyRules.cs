@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Profiles;
 using Loyalty.Sdk.Rules;
@@ -24,13 +22,27 @@ public static class JourneyRules
         return schema;
     }
 
-    /// <summary>A stable bucket 0–99 of a customer for a salt (journey id, or tenant for the global control group).</summary>
+    /// <summary>A stable bucket 0–99 of a customer for a salt (journey id, or tenant for the global control group):
+    /// 64-bit FNV-1a over the salt and the customer id, so assignment is sticky and deterministic across processes.</summary>
     public static int Bucket(string salt, CustomerId customer)
     {
-        Span<byte> hash = stackalloc byte[32];
-        var bytes = Encoding.UTF8.GetBytes(salt + "\u001f" + customer.Value);
-        SHA256.HashData(bytes, hash);
-        return (int)(BitConverter.ToUInt32(hash[..4]) % 100);
+        ArgumentNullException.ThrowIfNull(salt);
+        var hash = 14695981039346656037UL;
+        foreach (var ch in salt)
+        {
+            hash = (hash ^ ch) * 1099511628211UL;
+        }
+
+        hash = (hash ^ 0x1f) * 1099511628211UL;
+        foreach (var ch in customer.Value ?? string.Empty)
+        {
+            hash = (hash ^ ch) * 1099511628211UL;
+        }
+
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        return (int)(hash % 100);
     }
 
     internal static void Fill(CompiledRule rule, RuleSubject subject, LoyaltyEvent? e, CustomerProfile? profile)

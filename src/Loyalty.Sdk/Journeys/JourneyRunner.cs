@@ -206,7 +206,6 @@ internal sealed class JourneyRunner(JourneyOptions options)
                     return i with { WakeAt = LocalTarget(run, step) };
                 case JourneyStepKind.Condition:
                     var rule = j.Conditions[step.Id];
-                    run.Subject.EnsureCapacity(Math.Max(rule.Slots.Count == 0 ? 0 : rule.Slots.Max(s => s.Index) + 1, 0));
                     JourneyRules.Fill(rule, run.Subject, run.Event, run.Profile);
                     stepId = rule.Evaluate(run.Subject, run.Now) ? step.Next : step.Else;
                     break;

@@ -11,9 +11,25 @@ public sealed partial class InMemoryLoyaltyStore
     {
         public Dictionary<CustomerId, Dictionary<string, JourneyInstance>> Instances { get; } = [];
 
-        public SortedSet<(long Due, string Customer, string Journey)> Due { get; } = [];
+        public SortedSet<(long Due, string Customer, string Journey)> Due { get; } = new(JourneyDueComparer.Instance);
 
         public Dictionary<string, Dictionary<string, long>> Counters { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed class JourneyDueComparer : IComparer<(long Due, string Customer, string Journey)>
+    {
+        public static readonly JourneyDueComparer Instance = new();
+
+        public int Compare((long Due, string Customer, string Journey) x, (long Due, string Customer, string Journey) y)
+        {
+            var c = x.Due.CompareTo(y.Due);
+            if (c == 0)
+            {
+                c = string.CompareOrdinal(x.Customer, y.Customer);
+            }
+
+            return c != 0 ? c : string.CompareOrdinal(x.Journey, y.Journey);
+        }
     }
 
     /// <summary>The session's buffered journey writes.</summary>
@@ -21,6 +37,7 @@ public sealed partial class InMemoryLoyaltyStore
     {
         private readonly Dictionary<(CustomerId, string), (JourneyInstance Value, long Expected)> pending = [];
         private readonly Dictionary<(string, string), long> counts = [];
+        private readonly Dictionary<CustomerId, List<string>> pendingByCustomer = [];
 
         public void Validate()
         {
@@ -67,6 +84,7 @@ public sealed partial class InMemoryLoyaltyStore
         {
             pending.Clear();
             counts.Clear();
+            pendingByCustomer.Clear();
         }
 
         public ValueTask<IReadOnlyList<JourneyInstance>> ListForCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
@@ -80,11 +98,14 @@ public sealed partial class InMemoryLoyaltyStore
                 }
             }
 
-            foreach (var ((c, journey), (value, _)) in pending)
+            if (pendingByCustomer.TryGetValue(customer, out var journeys))
             {
-                if (c == customer && (map is null || !map.ContainsKey(journey)))
+                foreach (var journey in journeys)
                 {
-                    list.Add(value);
+                    if (map is null || !map.ContainsKey(journey))
+                    {
+                        list.Add(pending[(customer, journey)].Value);
+                    }
                 }
             }
 
@@ -100,7 +121,21 @@ public sealed partial class InMemoryLoyaltyStore
         {
             ArgumentNullException.ThrowIfNull(instance);
             var key = (instance.Customer, instance.Journey);
-            var first = pending.TryGetValue(key, out var p) ? p.Expected : expectedVersion;
+            var first = expectedVersion;
+            if (pending.TryGetValue(key, out var p))
+            {
+                first = p.Expected;
+            }
+            else
+            {
+                if (!pendingByCustomer.TryGetValue(instance.Customer, out var journeys))
+                {
+                    pendingByCustomer[instance.Customer] = journeys = [];
+                }
+
+                journeys.Add(instance.Journey);
+            }
+
             pending[key] = (instance with { Version = expectedVersion + 1 }, first);
             return ValueTask.CompletedTask;
         }
