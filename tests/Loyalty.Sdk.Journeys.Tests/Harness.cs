@@ -71,12 +71,17 @@ internal sealed class Harness : IAsyncDisposable
     private readonly ServiceProvider provider;
     private int next;
 
-    public Harness(Action<JourneyOptions> configure, LoyaltyProgram? program = null)
+    public Harness(Action<JourneyOptions> configure, LoyaltyProgram? program = null, InMemoryLoyaltyStore? store = null)
     {
         Clock = new ManualClock(Start);
         var p = program ?? DefaultPrograms.Retail();
         p = p with { Consent = (p.Consent ?? ConsentPolicy.Default) with { Holdout = null } };
         var services = new ServiceCollection().AddSingleton<IClock>(Clock);
+        if (store is not null)
+        {
+            services.AddSingleton(store);
+        }
+
         services.AddLoyalty().UseInMemoryStorage().UseDefaultProgram(p).AddConsent().AddLedger().AddJourneys(configure);
         services.AddSingleton<IChannelSender>(Email);
         services.AddSingleton<IChannelSender>(Sms);

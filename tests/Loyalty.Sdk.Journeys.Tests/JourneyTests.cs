@@ -324,4 +324,39 @@ public sealed class JourneyTests
         Assert.Single(h.Handler.Calls);
         Assert.Equal("personal_offer", Assert.Single(h.Email.Sent).Template);
     }
+
+    [Fact]
+    public async Task A_running_customer_stays_on_the_version_it_entered()
+    {
+        static JourneyDefinition Version(int v) => new()
+        {
+            Id = "versioned",
+            Version = v,
+            Trigger = new JourneyTrigger { Kind = JourneyTriggerKind.Event, EventKind = EventKinds.SignedUp },
+            Steps =
+            [
+                new JourneyStep { Id = "a", Kind = JourneyStepKind.Action, Next = "wait", Action = new JourneyAction { Kind = JourneyActionKind.SendMessage, Channel = ContactChannel.Email, Template = $"v{v}_a" } },
+                new JourneyStep { Id = "wait", Kind = JourneyStepKind.Wait, Duration = Duration.FromDays(5), Next = "b" },
+                new JourneyStep { Id = "b", Kind = JourneyStepKind.Action, Action = new JourneyAction { Kind = JourneyActionKind.SendMessage, Channel = ContactChannel.Email, Template = $"v{v}_b" } },
+            ],
+        };
+
+        await using var first = new Harness(o => o.Journeys.Add(Version(1)));
+        var ann = (await first.SignUpAsync("ann@example.com")).Customer!.Value;
+        await first.TickAsync();
+        Assert.Equal("v1_a", Assert.Single(first.Email.Sent).Template);
+
+        // The host deploys version 2 over the same store: Ann continues on version 1, Bob enters version 2.
+        await using var second = new Harness(o => { o.Journeys.Add(Version(1)); o.Journeys.Add(Version(2)); }, store: first.Store);
+        second.Clock.AdvanceTo(Harness.Start + Duration.FromHours(1));
+        second.NextId();
+        second.NextId(); // the shared store has seen e-1 and e-2 already
+        var bob = (await second.SignUpAsync("bob@example.com", id: new EventId("bob-signup"))).Customer!.Value;
+        await second.TickAsync();
+        await second.RunDaysAsync(7);
+        Assert.Equal(new[] { "v1_b" }, second.Email.Sent.Where(s => s.Customer == ann).Select(s => s.Template!).ToArray());
+        Assert.Equal(new[] { "v2_a", "v2_b" }, second.Email.Sent.Where(s => s.Customer == bob).Select(s => s.Template!).ToArray());
+        Assert.Equal(1, (await second.Journeys.GetInstanceAsync(Harness.Tenant, ann, "versioned"))!.JourneyVersion);
+        Assert.Equal(2, (await second.Journeys.GetInstanceAsync(Harness.Tenant, bob, "versioned"))!.JourneyVersion);
+    }
 }
