@@ -359,4 +359,30 @@ public sealed class JourneyTests
         Assert.Equal(1, (await second.Journeys.GetInstanceAsync(Harness.Tenant, ann, "versioned"))!.JourneyVersion);
         Assert.Equal(2, (await second.Journeys.GetInstanceAsync(Harness.Tenant, bob, "versioned"))!.JourneyVersion);
     }
+
+    [Fact]
+    public async Task The_simulation_report_has_a_journeys_section_with_funnel_sends_and_uplift()
+    {
+        await using var h = new Harness(o => o.Journeys.Add(Welcome(holdout: 50)));
+        var log = new Loyalty.Sdk.Simulation.IngestLog();
+        for (var i = 0; i < 20; i++)
+        {
+            log.Results.Add(await h.SignUpAsync($"r{i}@example.com"));
+        }
+
+        await h.RunDaysAsync(12);
+        var report = await Loyalty.Sdk.Simulation.ReportBuilder.BuildAsync(
+            h.Engine, Loyalty.Sdk.Programs.DefaultPrograms.Retail(), Harness.Tenant, [], log, null, "test",
+            new Loyalty.Sdk.Simulation.ReportInputs { Journeys = h.Journeys });
+        var journeys = report["journeys"]!;
+        Assert.True(journeys["available"]!.GetValue<bool>());
+        var welcome = journeys["journeys"]!.AsArray().Single()!;
+        Assert.Equal("welcome_series", welcome["id"]!.GetValue<string>());
+        Assert.Equal(20, welcome["entries"]!.GetValue<long>());
+        Assert.Equal(20, welcome["funnel"]!["welcome"]!.GetValue<long>());
+        Assert.Equal(h.Email.Sent.Count, welcome["sentByChannel"]!["email"]!.GetValue<long>());
+        Assert.Equal(20, welcome["uplift"]!["treated"]!.GetValue<long>() + welcome["uplift"]!["holdout"]!.GetValue<long>());
+        var html = Loyalty.Sdk.Simulation.HtmlReport.Render(report);
+        Assert.Contains("Entries per journey", html, StringComparison.Ordinal);
+    }
 }
