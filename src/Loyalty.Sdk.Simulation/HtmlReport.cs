@@ -106,6 +106,11 @@ public static class HtmlReport
             Segments(html, seg);
         }
 
+        if (report["journeys"] is JsonObject journeys && journeys["available"]?.GetValue<bool>() == true)
+        {
+            Journeys(html, journeys);
+        }
+
         foreach (var (key, title) in new[] { ("ledger", "Points ledger"), ("segments", "Segments"), ("consent", "Consent and contact pressure"), ("journeys", "Journeys"), ("predictive", "Predicted value and churn") })
         {
             if (report[key] is JsonObject section && section["available"]?.GetValue<bool>() == false)
@@ -185,6 +190,29 @@ public static class HtmlReport
         html.Append("</div></div><h3>Messages per customer per week</h3>");
         var weekly = c["saturation"]!["weekly"]!.AsArray();
         html.Append(LineChart(weekly.Select(w => w!["week"]!.GetValue<string>()).ToArray(), [("Average per reached customer", weekly.Select(w => D(w!["perCustomer"])).ToArray()), ("Most to one customer", weekly.Select(w => D(w!["max"])).ToArray())]));
+        html.Append("</section>");
+    }
+
+    private static void Journeys(StringBuilder html, JsonObject j)
+    {
+        html.Append("<section><h2>Journeys</h2>");
+        var list = j["journeys"]!.AsArray().Select(x => x!.AsObject()).ToArray();
+        html.Append("<div class=\"grid\"><div><h3>Entries per journey</h3>");
+        html.Append(HorizontalBars(list.Select(x => (x["id"]!.GetValue<string>(), D(x["entries"]))).ToArray(), ""));
+        html.Append("</div><div><h3>Messages sent per journey</h3>");
+        html.Append(HorizontalBars(list.Select(x => (x["id"]!.GetValue<string>(), D(x["sent"]))).ToArray(), ""));
+        html.Append("</div></div>");
+        foreach (var x in list.Where(x => D(x["entries"]) > 0))
+        {
+            var u = x["uplift"]!;
+            html.Append(CultureInfo.InvariantCulture, $"<h3>{E(x["id"]?.ToString())}</h3><p class=\"note\">Conversion treated {N(u["treatedRate"])} ({N(u["treatedConversions"])}/{N(u["treated"])}) vs holdout {N(u["holdoutRate"])} ({N(u["holdoutConversions"])}/{N(u["holdout"])}): uplift {N(u["uplift"])}, 95% CI [{N(u["ciLow"])}, {N(u["ciHigh"])}]{(u["significant"]?.GetValue<bool>() == true ? ", significant" : "")}.</p>");
+            html.Append("<div class=\"grid\"><div><h4>Funnel (customers per step)</h4>");
+            html.Append(HorizontalBars(x["funnel"]!.AsObject().Select(o => (o.Key, D(o.Value))).ToArray(), ""));
+            html.Append("</div><div><h4>Sends by channel, skips by reason</h4>");
+            html.Append(HorizontalBars(x["sentByChannel"]!.AsObject().Select(o => ("sent " + o.Key, D(o.Value))).Concat(x["skipped"]!.AsObject().Select(o => ("skipped " + o.Key.Replace('_', ' '), D(o.Value)))).ToArray(), ""));
+            html.Append("</div></div>");
+        }
+
         html.Append("</section>");
     }
 

@@ -28,6 +28,9 @@ public sealed record ReportInputs
 
     /// <summary>Probabilistic duplicate detection.</summary>
     public IDuplicateDetectionService? Duplicates { get; init; }
+
+    /// <summary>The journey service.</summary>
+    public Journeys.IJourneyService? Journeys { get; init; }
 }
 
 /// <summary>
@@ -122,7 +125,9 @@ public static class ReportBuilder
         report["consent"] = inputs?.Consent is { } consent
             ? await ConsentReport.BuildAsync(consent, program, tenant, profiles.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!.FirstSeen), events, cancellationToken).ConfigureAwait(false)
             : NotYet("The consent capability is not registered in this engine yet.");
-        report["journeys"] = NotYet("The journey capability is not registered in this engine yet.");
+        report["journeys"] = inputs?.Journeys is { } journeys
+            ? await JourneysAsync(journeys, tenant, cancellationToken).ConfigureAwait(false)
+            : NotYet("The journey capability is not registered in this engine yet.");
         report["predictive"] = predictive is null
             ? NotYet("The predictive capability is not registered in this engine.")
             : await PredictiveSection.BuildAsync(predictive.Service, predictive.Checkpoint, tenant, predictive.End, truth is null ? null : MajorityPerson(log, finalOf, truth), truth, cancellationToken).ConfigureAwait(false);
@@ -142,6 +147,42 @@ public static class ReportBuilder
             }).ToArray()),
         };
         return report;
+    }
+
+    private static async Task<JsonObject> JourneysAsync(Journeys.IJourneyService service, TenantId tenant, CancellationToken cancellationToken)
+    {
+        static JsonObject Map(IReadOnlyDictionary<string, long> values) => new(values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+        static double R(double v) => double.IsNaN(v) || double.IsInfinity(v) ? 0 : Math.Round(v, 4);
+        var reports = await service.GetReportAsync(tenant, cancellationToken).ConfigureAwait(false);
+        return new JsonObject
+        {
+            ["available"] = true,
+            ["journeys"] = new JsonArray(reports.Select(r => (JsonNode)new JsonObject
+            {
+                ["id"] = r.Journey,
+                ["entries"] = r.Entries,
+                ["funnel"] = Map(r.Steps),
+                ["exits"] = Map(r.Exits),
+                ["sent"] = r.Sent,
+                ["sentByChannel"] = Map(r.SentByChannel),
+                ["deferred"] = r.Deferred,
+                ["skipped"] = Map(r.Skipped),
+                ["globalControl"] = r.GlobalControl,
+                ["uplift"] = new JsonObject
+                {
+                    ["treated"] = r.Uplift.Treated,
+                    ["treatedConversions"] = r.Uplift.TreatedConversions,
+                    ["holdout"] = r.Uplift.Holdout,
+                    ["holdoutConversions"] = r.Uplift.HoldoutConversions,
+                    ["treatedRate"] = R(r.Uplift.TreatedRate),
+                    ["holdoutRate"] = R(r.Uplift.HoldoutRate),
+                    ["uplift"] = R(r.Uplift.Uplift),
+                    ["ciLow"] = R(r.Uplift.Low),
+                    ["ciHigh"] = R(r.Uplift.High),
+                    ["significant"] = r.Uplift.Significant,
+                },
+            }).ToArray()),
+        };
     }
 
     private static async Task<JsonObject> Ledger(ILedgerService ledger, LoyaltyProgram program, TenantId tenant, IEnumerable<CustomerId> customers, CancellationToken cancellationToken)

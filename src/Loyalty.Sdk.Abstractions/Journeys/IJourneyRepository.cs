@@ -1,0 +1,26 @@
+using NodaTime;
+
+namespace Loyalty.Sdk.Journeys;
+
+/// <summary>Journey state and timers within a unit of work.</summary>
+public interface IJourneyRepository
+{
+    /// <summary>A customer's instances of every journey.</summary>
+    ValueTask<IReadOnlyList<JourneyInstance>> ListForCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
+
+    /// <summary>One instance.</summary>
+    ValueTask<JourneyInstance?> GetAsync(CustomerId customer, string journey, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves an instance with optimistic concurrency (0 for a new one); the stored version becomes
+    /// <c>expectedVersion + 1</c>.</summary>
+    ValueTask SaveAsync(JourneyInstance instance, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Instances whose timer is due at <paramref name="now"/>, earliest first, at most <paramref name="max"/>.</summary>
+    ValueTask<IReadOnlyList<(CustomerId Customer, string Journey)>> ListDueAsync(Instant now, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds to measurement counters of a journey. Applied on commit.</summary>
+    ValueTask CountAsync(string journey, string counter, long delta = 1, CancellationToken cancellationToken = default);
+
+    /// <summary>The counters of every journey.</summary>
+    ValueTask<IReadOnlyList<JourneyStats>> GetStatsAsync(CancellationToken cancellationToken = default);
+}

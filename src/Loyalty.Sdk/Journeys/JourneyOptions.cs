@@ -1,0 +1,41 @@
+using Loyalty.Sdk.Events;
+using NodaTime;
+
+namespace Loyalty.Sdk.Journeys;
+
+/// <summary>Options of the journeys capability.</summary>
+public sealed class JourneyOptions
+{
+    /// <summary>The journeys (several versions of one id may be registered; the highest takes new entries).</summary>
+    public IList<JourneyDefinition> Journeys { get; } = new List<JourneyDefinition>();
+
+    /// <summary>Percent (0–100) of each tenant's customers in the global control group, excluded from marketing journeys.</summary>
+    public int GlobalControlPercent { get; set; }
+
+    /// <summary>The longest wait a step may declare.</summary>
+    public Duration MaxWait { get; set; } = Duration.FromDays(400);
+
+    /// <summary>Known templates; empty means any template is accepted.</summary>
+    public ISet<string> Templates { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Channels messages may use; empty means every channel.</summary>
+    public ISet<ContactChannel> Channels { get; } = new HashSet<ContactChannel>();
+
+    /// <summary>The channel of best-channel sends when nothing better is known.</summary>
+    public ContactChannel DefaultChannel { get; set; } = ContactChannel.Email;
+
+    /// <summary>Instances advanced per page by <see cref="IJourneyService.AdvanceAsync"/>.</summary>
+    public int PageSize { get; set; } = 500;
+
+    /// <summary>Steps one instance may take in one go without waiting (a guard; validation rejects cycles without a wait).</summary>
+    public int MaxStepsPerRun { get; set; } = 64;
+
+    /// <summary>Outbox messages claimed per dispatch batch.</summary>
+    public int DispatchBatchSize { get; set; } = 200;
+
+    /// <summary>The first retry delay of a failed delivery (doubled per attempt).</summary>
+    public Duration RetryBackoff { get; set; } = Duration.FromMinutes(1);
+
+    /// <summary>Delivery attempts before a message is given up.</summary>
+    public int MaxAttempts { get; set; } = 6;
+}

@@ -1,0 +1,285 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Loyalty.Sdk.Consent;
+using Loyalty.Sdk.Events;
+using Loyalty.Sdk.Ledger;
+using Loyalty.Sdk.Programs;
+using Loyalty.Sdk.Storage;
+using NodaTime;
+
+namespace Loyalty.Sdk.Journeys;
+
+/// <summary>Delivers messages of one channel; the host implements one per channel it supports.</summary>
+public interface IChannelSender
+{
+    /// <summary>The channel.</summary>
+    ContactChannel Channel { get; }
+
+    /// <summary>Delivers a message. Must be idempotent by <see cref="OutboxMessage.Key"/> (delivery is at least once).</summary>
+    ValueTask<DeliveryResult> SendAsync(OutboxMessage message, ContactChannel channel, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Performs host actions (<c>alert_staff</c>, <c>call_handler</c>); the name is the message's template.</summary>
+public interface IJourneyActionHandler
+{
+    /// <summary>The handler's name.</summary>
+    string Name { get; }
+
+    /// <summary>Performs the action; must be idempotent by key.</summary>
+    ValueTask<DeliveryResult> HandleAsync(OutboxMessage message, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The result of one delivery attempt.</summary>
+/// <param name="Success">Delivered.</param>
+/// <param name="Permanent">A failure not worth retrying.</param>
+/// <param name="Error">What went wrong.</param>
+public sealed record DeliveryResult(bool Success, bool Permanent = false, string? Error = null)
+{
+    /// <summary>Delivered.</summary>
+    public static DeliveryResult Delivered { get; } = new(true);
+}
+
+/// <summary>Claims due outbox messages, passes messages through the consent send gate, delivers and completes them.</summary>
+public interface IOutboxDispatcher
+{
+    /// <summary>Dispatches everything due at <paramref name="now"/> (in batches).</summary>
+    ValueTask<DispatchResult> DispatchDueAsync(Instant now, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What one dispatch did.</summary>
+/// <param name="Sent">Delivered messages and actions.</param>
+/// <param name="Deferred">Held by the send gate until later.</param>
+/// <param name="Skipped">Refused by the send gate, or given up.</param>
+/// <param name="Failed">Failed attempts that will be retried.</param>
+public sealed record DispatchResult(int Sent, int Deferred, int Skipped, int Failed);
+
+/// <summary>The default dispatcher: at-least-once delivery with dedupe by key (senders get the key), failures isolated
+/// per message, retries with exponential backoff; every message action asks the consent gate at dispatch time.</summary>
+internal sealed class OutboxDispatcher(
+    ILoyaltyStore store,
+    IProgramProvider programs,
+    JourneyOptions options,
+    IEnumerable<IChannelSender> senders,
+    IEnumerable<IJourneyActionHandler> handlers,
+    IConsentService? consent = null,
+    ILedgerService? ledger = null) : IOutboxDispatcher
+{
+    private static readonly ContactChannel[] BestOrder = [ContactChannel.Email, ContactChannel.Push, ContactChannel.Sms, ContactChannel.WhatsApp];
+    private readonly Dictionary<ContactChannel, IChannelSender> byChannel = senders.GroupBy(s => s.Channel).ToDictionary(g => g.Key, g => g.Last());
+    private readonly Dictionary<string, IJourneyActionHandler> byName = handlers.GroupBy(h => h.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+    private readonly string owner = "dispatcher-" + Guid.NewGuid().ToString("N");
+
+    public async ValueTask<DispatchResult> DispatchDueAsync(Instant now, CancellationToken cancellationToken = default)
+    {
+        int sent = 0, deferred = 0, skipped = 0, failed = 0;
+        var lease = Duration.FromMinutes(5);
+        for (var round = 0; round < 1000; round++)
+        {
+            var claims = await store.Outbox.ClaimDueAsync(now, Math.Max(1, options.DispatchBatchSize), lease, owner, cancellationToken).ConfigureAwait(false);
+            if (claims.Count == 0)
+            {
+                break;
+            }
+
+            var counts = new ConcurrentDictionary<(TenantId, string, string), long>();
+            foreach (var claim in claims)
+            {
+                var m = claim.Message;
+                var journey = m.Variables.GetValueOrDefault(JourneyVariables.Journey) ?? "(none)";
+                void Count(string counter) => counts.AddOrUpdate((m.Tenant, journey, counter), 1, (_, v) => v + 1);
+                Outcome outcome;
+                try
+                {
+                    outcome = await DeliverAsync(m, now, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    outcome = new Outcome(Kind.Failed, null, ex.GetType().Name, null);
+                }
+
+                switch (outcome.Kind)
+                {
+                    case Kind.Sent:
+                        await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
+                        sent++;
+                        Count("sent");
+                        if (outcome.Channel is { } c)
+                        {
+                            Count("sent." + c.ToString().ToLowerInvariant());
+                        }
+
+                        break;
+                    case Kind.Deferred:
+                        await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, outcome.Until ?? now + Duration.FromHours(1), cancellationToken).ConfigureAwait(false);
+                        deferred++;
+                        Count("deferred");
+                        break;
+                    case Kind.Skipped:
+                        await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
+                        skipped++;
+                        Count("skipped." + outcome.Reason);
+                        break;
+                    default:
+                        if (outcome.Permanent || m.Attempts >= options.MaxAttempts)
+                        {
+                            await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
+                            skipped++;
+                            Count("skipped.failed");
+                        }
+                        else
+                        {
+                            var backoff = options.RetryBackoff * Math.Pow(2, Math.Max(0, m.Attempts - 1));
+                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, now + backoff, cancellationToken).ConfigureAwait(false);
+                            failed++;
+                            Count("failed");
+                        }
+
+                        break;
+                }
+            }
+
+            foreach (var tenant in counts.Keys.Select(k => k.Item1).Distinct())
+            {
+                var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
+                await using var scope = session.ConfigureAwait(false);
+                foreach (var ((t, journey, counter), value) in counts)
+                {
+                    if (t == tenant)
+                    {
+                        await session.Journeys.CountAsync(journey, counter, value, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new DispatchResult(sent, deferred, skipped, failed);
+    }
+
+    private enum Kind
+    {
+        Sent,
+        Deferred,
+        Skipped,
+        Failed,
+    }
+
+    private sealed record Outcome(Kind Kind, ContactChannel? Channel, string? Reason, Instant? Until, bool Permanent = false);
+
+    private async ValueTask<Outcome> DeliverAsync(OutboxMessage m, Instant now, CancellationToken cancellationToken)
+    {
+        switch (m.ActionKind)
+        {
+            case "send_message" or "send_best_channel":
+                return await SendAsync(m, now, cancellationToken).ConfigureAwait(false);
+            case "award_points":
+                if (ledger is null)
+                {
+                    return new Outcome(Kind.Skipped, null, "no_ledger", null);
+                }
+
+                var points = long.Parse(m.Variables[JourneyVariables.Points], CultureInfo.InvariantCulture);
+                await ledger.ExecuteAsync(m.Tenant, new EarnCommand { IdempotencyKey = m.Key, Customer = m.Customer, Points = points, Rule = m.Variables.GetValueOrDefault(JourneyVariables.Journey) }, cancellationToken).ConfigureAwait(false);
+                return new Outcome(Kind.Sent, null, null, null);
+            default:
+                if (m.Template is null || !byName.TryGetValue(m.Template, out var handler))
+                {
+                    return new Outcome(Kind.Skipped, null, "no_handler", null);
+                }
+
+                var r = await handler.HandleAsync(m, cancellationToken).ConfigureAwait(false);
+                return r.Success ? new Outcome(Kind.Sent, null, null, null) : new Outcome(Kind.Failed, null, r.Error, null, r.Permanent);
+        }
+    }
+
+    private async ValueTask<Outcome> SendAsync(OutboxMessage m, Instant now, CancellationToken cancellationToken)
+    {
+        if (consent is null)
+        {
+            // Never send without passing the consent gate.
+            return new Outcome(Kind.Skipped, null, "no_consent_gate", null);
+        }
+
+        var program = programs.GetProgram(m.Tenant);
+        var policy = program.Consent ?? ConsentPolicy.Default;
+        var cls = m.Variables.GetValueOrDefault(JourneyVariables.MessageClass) ?? "promotional";
+        var definition = policy.MessageClasses.FirstOrDefault(c => c.Id == cls)
+            ?? policy.MessageClasses.FirstOrDefault(c => c.Purpose == (cls == "transactional" ? ConsentPurpose.Transactional : ConsentPurpose.Marketing));
+        if (definition is null)
+        {
+            return new Outcome(Kind.Skipped, null, "unknown_message_class", null, true);
+        }
+
+        ContactChannel channel;
+        if (m.ActionKind == "send_message")
+        {
+            channel = Enum.Parse<ContactChannel>(m.Variables[JourneyVariables.Channel]);
+        }
+        else
+        {
+            channel = options.DefaultChannel;
+            {
+                foreach (var candidate in BestOrder.Where(byChannel.ContainsKey))
+                {
+                    var probe = await consent.CheckAsync(Check(m, candidate, definition, now), cancellationToken).ConfigureAwait(false);
+                    if (probe.Verdict != SendVerdict.Skip)
+                    {
+                        channel = candidate;
+                        break;
+                    }
+                }
+            }
+        }
+
+        if (!byChannel.TryGetValue(channel, out var sender))
+        {
+            return new Outcome(Kind.Skipped, channel, "no_sender", null);
+        }
+
+        {
+            var reservation = await consent.TryReserveSendAsync(Check(m, channel, definition, now), cancellationToken).ConfigureAwait(false);
+            var d = reservation.Decision;
+            if (d.Verdict == SendVerdict.Defer)
+            {
+                return new Outcome(Kind.Deferred, channel, d.Reasons[0].Code.ToString(), d.DeferUntil);
+            }
+
+            if (d.Verdict == SendVerdict.Skip)
+            {
+                return new Outcome(Kind.Skipped, channel, ReasonName(d.Reasons[0].Code), null);
+            }
+        }
+
+        var result = await sender.SendAsync(m, channel, cancellationToken).ConfigureAwait(false);
+        if (!result.Success)
+        {
+            await consent.ReleaseSendAsync(m.Tenant, m.Customer, m.Key, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result.Success ? new Outcome(Kind.Sent, channel, null, null) : new Outcome(Kind.Failed, channel, result.Error, null, result.Permanent);
+    }
+
+    private static string ReasonName(SendReasonCode code) => code switch
+    {
+        SendReasonCode.NoConsent => "no_consent",
+        SendReasonCode.Withdrawn => "withdrawn",
+        SendReasonCode.Suppressed => "suppressed",
+        SendReasonCode.NoVerifiedAddress => "no_address",
+        SendReasonCode.Holdout => "consent_holdout",
+        SendReasonCode.FrequencyCap => "frequency_cap",
+        SendReasonCode.TopicUnsubscribed => "topic_unsubscribed",
+        _ => code.ToString().ToLowerInvariant(),
+    };
+
+    private static SendCheck Check(OutboxMessage m, ContactChannel channel, MessageClassDefinition definition, Instant now) => new()
+    {
+        Tenant = m.Tenant,
+        Customer = m.Customer,
+        Channel = channel,
+        Purpose = definition.Purpose,
+        MessageClass = definition.Id,
+        At = now,
+        MessageId = m.Key,
+    };
+}
