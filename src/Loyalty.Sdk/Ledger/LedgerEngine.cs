@@ -408,19 +408,7 @@ public sealed partial class LedgerEngine
         {
             var lot = state.Lots[state.FindLot(lotId)];
             var take = Math.Min(left, lot.Available);
-            posting.Post(new LedgerTransfer
-            {
-                Id = posting.NextId(),
-                Ledger = code,
-                Debit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                Credit = LedgerAccount.Program(to),
-                Amount = take,
-                Kind = kind,
-                At = posting.Now,
-                BookingDate = posting.BookingDate,
-                DebitLot = lot.Id,
-                Reason = reason,
-            });
+            posting.Post(posting.Transfer(code, LedgerAccount.Of(state.Customer, AccountKind.Available), LedgerAccount.Program(to), take, kind, reason, debitLot: lot.Id));
             left -= take;
             if (left == 0)
             {
@@ -450,38 +438,14 @@ public sealed partial class LedgerEngine
         if (balance.Debt > 0 && available > 0)
         {
             var pay = Math.Min(balance.Debt, available);
-            posting.Post(new LedgerTransfer
-            {
-                Id = posting.NextId(),
-                Ledger = code,
-                Debit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                Credit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                Amount = pay,
-                Kind = TransferKind.SettleDebt,
-                At = posting.Now,
-                BookingDate = posting.BookingDate,
-                DebitLot = lotId,
-                Reason = new LedgerReason { CommandKey = posting.Key, Rule = ReturnRule, Note = "Negative balance settled from a new credit." },
-            });
+            posting.Post(posting.Transfer(code, LedgerAccount.Of(state.Customer, AccountKind.Available), LedgerAccount.Of(state.Customer, AccountKind.Available), pay, TransferKind.SettleDebt, new LedgerReason { CommandKey = posting.Key, Rule = ReturnRule, Note = "Negative balance settled from a new credit." }, debitLot: lotId));
             available -= pay;
         }
 
         if (balance.Owed > 0 && available > 0)
         {
             var pay = Math.Min(balance.Owed, available);
-            posting.Post(new LedgerTransfer
-            {
-                Id = posting.NextId(),
-                Ledger = code,
-                Debit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                Credit = LedgerAccount.Program(AccountKind.Issuance),
-                Amount = pay,
-                Kind = TransferKind.Recover,
-                At = posting.Now,
-                BookingDate = posting.BookingDate,
-                DebitLot = lotId,
-                Reason = new LedgerReason { CommandKey = posting.Key, Rule = ReturnRule, Note = "Clawback shortfall recovered from a new credit." },
-            });
+            posting.Post(posting.Transfer(code, LedgerAccount.Of(state.Customer, AccountKind.Available), LedgerAccount.Program(AccountKind.Issuance), pay, TransferKind.Recover, new LedgerReason { CommandKey = posting.Key, Rule = ReturnRule, Note = "Clawback shortfall recovered from a new credit." }, debitLot: lotId));
         }
     }
 
@@ -515,21 +479,9 @@ public sealed partial class LedgerEngine
         {
             var lot = state.Lots[state.FindLot(lotId)];
             var take = Math.Min(left, lot.Available);
-            posting.Post(new LedgerTransfer
+            posting.Post(posting.Transfer(code, LedgerAccount.Of(state.Customer, AccountKind.Available), LedgerAccount.Of(state.Customer, AccountKind.Reserved), take, TransferKind.Reserve, reason with { OrderId = r.OrderId, Rule = "ledger.reserve" }, debitLot: lot.Id, creditLot: lot.Id, reservationId: r.ReservationId) with
             {
-                Id = posting.NextId(),
-                Ledger = code,
-                Debit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                Credit = LedgerAccount.Of(state.Customer, AccountKind.Reserved),
-                Amount = take,
-                Kind = TransferKind.Reserve,
-                At = posting.Now,
-                BookingDate = posting.BookingDate,
-                DebitLot = lot.Id,
-                CreditLot = lot.Id,
-                ReservationId = r.ReservationId,
                 ExpiresAt = expires,
-                Reason = reason with { OrderId = r.OrderId, Rule = "ledger.reserve" },
             });
             left -= take;
             if (left == 0)
@@ -579,20 +531,7 @@ public sealed partial class LedgerEngine
             }
 
             var take = Math.Min(left, held);
-            posting.Post(new LedgerTransfer
-            {
-                Id = posting.NextId(),
-                Ledger = r.Ledger,
-                Debit = LedgerAccount.Of(state.Customer, AccountKind.Reserved),
-                Credit = LedgerAccount.Program(AccountKind.Redeemed),
-                Amount = take,
-                Kind = TransferKind.Capture,
-                At = posting.Now,
-                BookingDate = posting.BookingDate,
-                DebitLot = lotId,
-                ReservationId = r.Id,
-                Reason = reason with { OrderId = r.OrderId, Rule = "ledger.capture" },
-            });
+            posting.Post(posting.Transfer(r.Ledger, LedgerAccount.Of(state.Customer, AccountKind.Reserved), LedgerAccount.Program(AccountKind.Redeemed), take, TransferKind.Capture, reason with { OrderId = r.OrderId, Rule = "ledger.capture" }, debitLot: lotId, reservationId: r.Id));
             left -= take;
         }
 
@@ -609,21 +548,7 @@ public sealed partial class LedgerEngine
     {
         foreach (var (lotId, held) in r.Held.ToArray())
         {
-            posting.Post(new LedgerTransfer
-            {
-                Id = posting.NextId(),
-                Ledger = r.Ledger,
-                Debit = LedgerAccount.Of(state.Customer, AccountKind.Reserved),
-                Credit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                Amount = held,
-                Kind = TransferKind.Release,
-                At = posting.Now,
-                BookingDate = posting.BookingDate,
-                DebitLot = lotId,
-                CreditLot = lotId,
-                ReservationId = r.Id,
-                Reason = reason,
-            });
+            posting.Post(posting.Transfer(r.Ledger, LedgerAccount.Of(state.Customer, AccountKind.Reserved), LedgerAccount.Of(state.Customer, AccountKind.Available), held, TransferKind.Release, reason, debitLot: lotId, creditLot: lotId, reservationId: r.Id));
         }
     }
 
@@ -664,19 +589,9 @@ public sealed partial class LedgerEngine
                 return;
             }
 
-            last = posting.Post(new LedgerTransfer
+            last = posting.Post(posting.Transfer(code, LedgerAccount.Of(state.Customer, account), LedgerAccount.Program(AccountKind.Issuance), take, kind, reason, debitLot: lot.Id) with
             {
-                Id = posting.NextId(),
-                Ledger = code,
-                Debit = LedgerAccount.Of(state.Customer, account),
-                Credit = LedgerAccount.Program(AccountKind.Issuance),
-                Amount = take,
-                Kind = kind,
-                At = posting.Now,
-                BookingDate = posting.BookingDate,
-                DebitLot = lot.Id,
                 Spend = spendLeft,
-                Reason = reason,
             });
             spendLeft = 0m;
             left -= take;
@@ -731,36 +646,18 @@ public sealed partial class LedgerEngine
         {
             if (ledger.Returns.Mode == ReturnMode.AllowNegative)
             {
-                posting.Post(new LedgerTransfer
+                posting.Post(posting.Transfer(code, LedgerAccount.Of(state.Customer, AccountKind.Available), LedgerAccount.Program(AccountKind.Issuance), left, kind, reason with { Note = "Clawback beyond the balance: the balance becomes negative." }) with
                 {
-                    Id = posting.NextId(),
-                    Ledger = code,
-                    Debit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                    Credit = LedgerAccount.Program(AccountKind.Issuance),
-                    Amount = left,
-                    Kind = kind,
-                    At = posting.Now,
-                    BookingDate = posting.BookingDate,
                     Spend = spendLeft,
-                    Reason = reason with { Note = "Clawback beyond the balance: the balance becomes negative." },
                 });
             }
             else
             {
                 // Recorded as a shortfall on a zero-amount clawback entry, recovered from later credits.
-                posting.Post(new LedgerTransfer
+                posting.Post(posting.Transfer(code, LedgerAccount.Of(state.Customer, AccountKind.Available), LedgerAccount.Program(AccountKind.Issuance), 0, TransferKind.Clawback, reason with { Note = "Clawback shortfall: recorded, to be recovered from later credits." }) with
                 {
-                    Id = posting.NextId(),
-                    Ledger = code,
-                    Debit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-                    Credit = LedgerAccount.Program(AccountKind.Issuance),
-                    Amount = 0,
-                    Kind = TransferKind.Clawback,
-                    At = posting.Now,
-                    BookingDate = posting.BookingDate,
                     Shortfall = left,
                     Spend = spendLeft,
-                    Reason = reason with { Note = "Clawback shortfall: recorded, to be recovered from later credits." },
                 });
                 posting.Shortfall += left;
             }
@@ -777,19 +674,7 @@ public sealed partial class LedgerEngine
             var amount = account == AccountKind.Pending ? lot.Pending : lot.Available;
             if (amount > 0)
             {
-                posting.Post(new LedgerTransfer
-                {
-                    Id = posting.NextId(),
-                    Ledger = lot.Ledger,
-                    Debit = LedgerAccount.Of(state.Customer, account),
-                    Credit = LedgerAccount.Program(AccountKind.Expired),
-                    Amount = amount,
-                    Kind = TransferKind.Expire,
-                    At = posting.Now,
-                    BookingDate = posting.BookingDate,
-                    DebitLot = lot.Id,
-                    Reason = reason with { OrderId = lot.OrderId },
-                });
+                posting.Post(posting.Transfer(lot.Ledger, LedgerAccount.Of(state.Customer, account), LedgerAccount.Program(AccountKind.Expired), amount, TransferKind.Expire, reason with { OrderId = lot.OrderId }, debitLot: lot.Id));
             }
         }
     }
@@ -875,20 +760,9 @@ public sealed partial class LedgerEngine
     private long Activate(LedgerPosting posting, CustomerLedger state, string lotId, LedgerReason reason)
     {
         var lot = state.Lots[state.FindLot(lotId)];
-        posting.Post(new LedgerTransfer
+        posting.Post(posting.Transfer(lot.Ledger, LedgerAccount.Of(state.Customer, AccountKind.Pending), LedgerAccount.Of(state.Customer, AccountKind.Available), lot.Pending, TransferKind.Activate, reason with { OrderId = lot.OrderId }, debitLot: lot.Id, creditLot: lot.Id) with
         {
-            Id = posting.NextId(),
-            Ledger = lot.Ledger,
-            Debit = LedgerAccount.Of(state.Customer, AccountKind.Pending),
-            Credit = LedgerAccount.Of(state.Customer, AccountKind.Available),
-            Amount = lot.Pending,
-            Kind = TransferKind.Activate,
-            At = posting.Now,
-            BookingDate = posting.BookingDate,
-            DebitLot = lot.Id,
-            CreditLot = lot.Id,
             ExpiresAt = ExpiryFor(lot.Ledger, posting.Now),
-            Reason = reason with { OrderId = lot.OrderId },
         });
         Settle(posting, state, lot.Ledger, lot.Id);
         state.InactivityExpiresAt = InactivityDeadline(lot.Ledger, posting.Now) ?? state.InactivityExpiresAt;

@@ -45,6 +45,25 @@ public sealed class LedgerPosting
 
     internal string NextId(string? suffix = null) => suffix is null ? $"{Key}#{counter++}" : $"{Key}#{suffix}";
 
+    /// <summary>A transfer of this posting, with the next id and the posting's instant and booking date.</summary>
+    internal LedgerTransfer Transfer(
+        string ledger, LedgerAccount debit, LedgerAccount credit, long amount, TransferKind kind, LedgerReason reason,
+        string? debitLot = null, string? creditLot = null, string? reservationId = null) => new()
+    {
+        Id = NextId(),
+        Ledger = ledger,
+        Debit = debit,
+        Credit = credit,
+        Amount = amount,
+        Kind = kind,
+        At = Now,
+        BookingDate = BookingDate,
+        Reason = reason,
+        DebitLot = debitLot,
+        CreditLot = creditLot,
+        ReservationId = reservationId,
+    };
+
     internal LedgerTransfer Post(LedgerTransfer transfer)
     {
         foreach (var s in states)
