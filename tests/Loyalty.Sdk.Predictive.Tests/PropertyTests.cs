@@ -48,7 +48,7 @@ public sealed class PropertyTests
             var e = m.ExpectedPurchases(t);
             var eLater = m.ExpectedPurchases(t * 1.5);
             double total = 0, mean = 0;
-            for (var n = 0; n < 4000; n++)
+            for (var n = 0; n < 200_000; n++)
             {
                 var p = m.ProbabilityOfPurchases(n, t);
                 total += p;
