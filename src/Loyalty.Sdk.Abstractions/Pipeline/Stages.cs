@@ -80,6 +80,10 @@ public sealed class IngestContext
     /// <summary>The profile after the profile stage.</summary>
     public CustomerProfile? Profile { get; set; }
 
+    /// <summary>Set by the profile stage when the event is an order whose id was already placed under another event
+    /// id: later stages count it once (natural-key idempotency).</summary>
+    public bool OrderAlreadyPlaced { get; set; }
+
     /// <summary>Points posted so far.</summary>
     public long PointsPosted { get; set; }
 

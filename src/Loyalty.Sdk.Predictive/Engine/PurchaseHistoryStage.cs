@@ -15,7 +15,7 @@ public sealed class PurchaseHistoryStage : ITraitStage, ICustomerMergeParticipan
     public async ValueTask ProcessAsync(IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Event is not OrderPlaced order || context.Decisions.Any(d => d.Action == "order_ignored"))
+        if (context.Event is not OrderPlaced order || context.OrderAlreadyPlaced)
         {
             return;
         }

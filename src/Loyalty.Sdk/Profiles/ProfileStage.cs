@@ -41,6 +41,7 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
             case OrderPlaced o:
                 if (await session.Orders.GetAsync(o.OrderId, cancellationToken).ConfigureAwait(false) is not null)
                 {
+                    context.OrderAlreadyPlaced = true;
                     context.Decide(Capabilities.Profile, "order_ignored", "profile.order_natural_key", $"Order {o.OrderId} was already placed under another event id; counted once.",
                         new Dictionary<string, string> { ["orderId"] = o.OrderId });
                     break;

@@ -39,7 +39,7 @@ public sealed class SegmentStage : ISegmentStage, ICustomerMergeParticipant
         var profile = context.Profile ?? await session.Profiles.GetAsync(customer, cancellationToken).ConfigureAwait(false);
         var zone = SegmentCatalog.Zone(profile?.TimeZone, context.Program);
         var e = context.Event;
-        var duplicateOrder = context.Decisions.Any(d => d.Action == "order_ignored");
+        var duplicateOrder = context.OrderAlreadyPlaced;
         if (!duplicateOrder)
         {
             TraitUpdater.Apply(state, e, context.Program, options, zone, catalog, context.Now);
