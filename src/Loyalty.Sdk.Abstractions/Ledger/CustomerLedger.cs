@@ -24,22 +24,22 @@ public sealed class CustomerLedger
     public long Version { get; set; }
 
     /// <summary>Balances by currency.</summary>
-    public List<LedgerBalance> Balances { get; private init; } = [];
+    public List<LedgerBalance> Balances { get; init; } = [];
 
     /// <summary>Lots with points left (lots used up live on in the journal only).</summary>
-    public List<LedgerLot> Lots { get; private init; } = [];
+    public List<LedgerLot> Lots { get; init; } = [];
 
     /// <summary>Reservations by id (closed ones are kept so that late captures are refused with a reason).</summary>
-    public Dictionary<string, LedgerReservation> Reservations { get; private init; } = new(StringComparer.Ordinal);
+    public Dictionary<string, LedgerReservation> Reservations { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>Earnings by booking day (kept about 800 days).</summary>
-    public List<EarnBucket> EarnBuckets { get; private init; } = [];
+    public List<EarnBucket> EarnBuckets { get; init; } = [];
 
     /// <summary>The tier status.</summary>
     public TierStatus Tier { get; set; } = new();
 
     /// <summary>Tier changes, oldest first.</summary>
-    public List<TierChange> TierHistory { get; private init; } = [];
+    public List<TierChange> TierHistory { get; init; } = [];
 
     /// <summary>Last earning or redemption.</summary>
     public Instant? LastActivityAt { get; set; }

@@ -7,6 +7,19 @@ namespace Loyalty.Sdk.Ledger;
 /// same content returns the original result; the same key with different content is refused
 /// (<see cref="IdempotencyConflictException"/>). Commands are value-equal records, which is how content is compared.
 /// </summary>
+[System.Text.Json.Serialization.JsonPolymorphic(TypeDiscriminatorPropertyName = "command")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(EarnCommand), "earn")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(RedeemCommand), "redeem")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ReserveCommand), "reserve")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(CaptureCommand), "capture")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ReleaseCommand), "release")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ReverseCommand), "reverse")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(AdjustCommand), "adjust")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ExpireLotCommand), "expire_lot")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(TransferPointsCommand), "transfer_points")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ConvertCommand), "convert")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(ActivateCommand), "activate")]
+[System.Text.Json.Serialization.JsonDerivedType(typeof(TierOverrideCommand), "tier_override")]
 public abstract record LedgerCommand
 {
     /// <summary>The idempotency key (1 to 200 characters), unique per tenant.</summary>

@@ -114,6 +114,11 @@ internal sealed class LoyaltyOptionsValidator(IEnumerable<Loyalty.Sdk.Segments.I
             failures.Add("MaxBatchSize must be at least 1.");
         }
 
+        if (options.MaxConflictRetries < 0)
+        {
+            failures.Add("MaxConflictRetries cannot be negative.");
+        }
+
         foreach (var (tenant, program) in options.Programs.Select(kv => (kv.Key, kv.Value)).Prepend(("(default)", options.DefaultProgram!)).Where(p => p.Item2 is not null))
         {
             failures.AddRange(ProgramValidator.Validate(program, providers.Length == 0 ? null : providers).Select(e => $"Program of tenant {tenant}: {e}"));

@@ -160,7 +160,35 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
             Reject(events.Count == 1 ? events[0] : null, errors);
         }
 
-        // 2. One unit of work per tenant, opened in a fixed order so that concurrent batches cannot deadlock.
+        // 2. Apply, again from the start while the commit loses a race with another writer (nothing of a lost attempt is
+        //    applied; the next attempt reads what the winner wrote, so events the winner ingested become duplicates).
+        IngestResult[] results;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                results = await ApplyBatchAsync(events, programsByEvent, single, now, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (ConcurrencyConflictException) when (attempt < options.MaxConflictRetries)
+            {
+                LoyaltyTelemetry.ConflictRetries.Add(1);
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 << Math.Min(attempt, 6))), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var r in results)
+        {
+            LoyaltyTelemetry.EventsIngested.Add(1, new KeyValuePair<string, object?>("outcome", r.Outcome == IngestOutcome.Applied ? "applied" : "duplicate"));
+        }
+
+        LoyaltyTelemetry.IngestDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return results;
+    }
+
+    private async ValueTask<IngestResult[]> ApplyBatchAsync(IReadOnlyList<LoyaltyEvent> events, LoyaltyProgram[] programsByEvent, bool single, Instant now, CancellationToken cancellationToken)
+    {
+        // One unit of work per tenant, opened in a fixed order so that concurrent batches cannot deadlock.
         var sessions = new SortedDictionary<string, ILoyaltyStoreSession>(StringComparer.Ordinal);
         var results = new IngestResult[events.Count];
         try
@@ -201,12 +229,6 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
             }
         }
 
-        foreach (var r in results)
-        {
-            LoyaltyTelemetry.EventsIngested.Add(1, new KeyValuePair<string, object?>("outcome", r.Outcome == IngestOutcome.Applied ? "applied" : "duplicate"));
-        }
-
-        LoyaltyTelemetry.IngestDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return results;
     }
 

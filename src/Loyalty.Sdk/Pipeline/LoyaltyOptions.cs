@@ -17,4 +17,9 @@ public sealed class LoyaltyOptions
 
     /// <summary>The largest batch <see cref="ILoyaltyEngine.IngestBatchAsync"/> accepts. Default 10,000.</summary>
     public int MaxBatchSize { get; set; } = 10_000;
+
+    /// <summary>How many times an ingestion whose commit lost a race (<see cref="Validation.ConcurrencyConflictException"/>:
+    /// another session or another process changed the same record first) is run again from the start, on fresh data,
+    /// before the conflict is thrown. Nothing of a losing attempt is applied. Default 10.</summary>
+    public int MaxConflictRetries { get; set; } = 10;
 }

@@ -18,6 +18,9 @@ public static class LoyaltyTelemetry
     /// <summary>Events ingested, tagged by <c>kind</c> and <c>outcome</c> (applied, duplicate, rejected).</summary>
     public static Counter<long> EventsIngested { get; } = Meter.CreateCounter<long>("loyalty.events.ingested", "{event}", "Events ingested, by kind and outcome.");
 
+    /// <summary>Ingestions run again because their commit lost a race with another writer.</summary>
+    public static Counter<long> ConflictRetries { get; } = Meter.CreateCounter<long>("loyalty.ingest.conflict_retries", "{retry}", "Ingestions run again after a concurrency conflict.");
+
     /// <summary>Customers merged.</summary>
     public static Counter<long> Merges { get; } = Meter.CreateCounter<long>("loyalty.identity.merges", "{merge}", "Customers merged into another.");
 

@@ -32,7 +32,7 @@ public sealed partial class InMemoryLoyaltyStore
     }
 
     /// <summary>Re-keys one customer (and the ids merged into it) to a pseudonym in the ledger data.</summary>
-    private sealed class LedgerAnonymizer
+    internal sealed class LedgerAnonymizer
     {
         private readonly CustomerId[] customers;
         private readonly CustomerId pseudonym;

@@ -1,0 +1,144 @@
+using Loyalty.Sdk.Segments;
+using NodaTime;
+
+namespace Loyalty.Sdk.Storage.Documents;
+
+// Segments as documents: "segment" (a customer's state, due at its next time-based re-evaluation), "segment-member"
+// (one per segment and member, keyed segment + customer); counters "segment-size" and "segment-flow" (entries and
+// exits since the last size record); streams "segment-history/{segment}" (size points).
+internal sealed partial class DocumentSession : ISegmentRepository
+{
+    internal const string SegmentCollection = "segment";
+    internal const string MemberCollection = "segment-member";
+    internal const string SizeCounters = "segment-size";
+    internal const string FlowCounters = "segment-flow";
+
+    public ISegmentRepository Segments => this;
+
+    internal static string HistoryStream(string segment) => "segment-history/" + segment;
+
+    async ValueTask<CustomerSegmentState?> ISegmentRepository.GetAsync(CustomerId customer, CancellationToken cancellationToken) =>
+        (await LoadAsync(SegmentCollection, customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false))?.Clone();
+
+    async ValueTask ISegmentRepository.SaveAsync(CustomerSegmentState state, long expectedVersion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var old = await LoadAsync(SegmentCollection, state.Customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
+        TrackMemberships(state.Customer, old, state);
+        state.Version = expectedVersion + 1;
+        Put(SegmentCollection, state.Customer.Value, state, expectedVersion, DocumentJson.Segment, s => s.Customer.Value, s => s.DueAt);
+    }
+
+    async ValueTask ISegmentRepository.DeleteAsync(CustomerId customer, CancellationToken cancellationToken)
+    {
+        var old = await LoadAsync(SegmentCollection, customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
+        TrackMemberships(customer, old, null);
+        await PutReadAsync<CustomerSegmentState>(SegmentCollection, customer.Value, null, DocumentJson.Segment, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void TrackMemberships(CustomerId customer, CustomerSegmentState? old, CustomerSegmentState? now)
+    {
+        foreach (var segment in old?.Memberships.Keys ?? Enumerable.Empty<string>())
+        {
+            if (now is null || !now.Memberships.ContainsKey(segment))
+            {
+                Exit(segment, customer);
+            }
+        }
+
+        foreach (var segment in now?.Memberships.Keys ?? Enumerable.Empty<string>())
+        {
+            if (old is null || !old.Memberships.ContainsKey(segment))
+            {
+                Enter(segment, customer);
+            }
+        }
+    }
+
+    private void Enter(string segment, CustomerId customer)
+    {
+        PutBlind(MemberCollection, Names.Join(segment, customer.Value), customer.Value, DocumentJson.String, c => c);
+        Count(SizeCounters, segment, 1);
+        Count(FlowCounters, Names.Join(segment, "in"), 1);
+    }
+
+    private void Exit(string segment, CustomerId customer)
+    {
+        PutBlind<string>(MemberCollection, Names.Join(segment, customer.Value), null, DocumentJson.String);
+        Count(SizeCounters, segment, -1);
+        Count(FlowCounters, Names.Join(segment, "out"), 1);
+    }
+
+    async ValueTask<IReadOnlyList<CustomerId>> ISegmentRepository.ListDueAsync(Instant now, int max, CancellationToken cancellationToken)
+    {
+        var due = await QueryAsync(new DocumentQuery { Collection = SegmentCollection, Order = DocumentOrder.Due, DueAtOrBefore = now, Take = max }, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
+        return [.. due.Select(d => new CustomerId(d.Key))];
+    }
+
+    async ValueTask<IReadOnlyList<CustomerSegmentState>> ISegmentRepository.ListAsync(int skip, int take, CancellationToken cancellationToken)
+    {
+        var page = await QueryAsync(new DocumentQuery { Collection = SegmentCollection, Skip = skip, Take = take }, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
+        return [.. page.Select(p => p.Value)];
+    }
+
+    async ValueTask<int> ISegmentRepository.CountAsync(CancellationToken cancellationToken) =>
+        (int)await backend.CountAsync(tenant, SegmentCollection, cancellationToken).ConfigureAwait(false);
+
+    async ValueTask ISegmentRepository.ApplyChangesAsync(IReadOnlyList<SegmentMembershipChange> changes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        foreach (var c in changes)
+        {
+            var state = await LoadAsync(SegmentCollection, c.Customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
+            if (state is null)
+            {
+                continue;
+            }
+
+            if (c.Entered)
+            {
+                if (state.Memberships.TryAdd(c.Segment, c.At))
+                {
+                    Enter(c.Segment, c.Customer);
+                }
+                else
+                {
+                    state.Memberships[c.Segment] = c.At;
+                }
+            }
+            else if (state.Memberships.Remove(c.Segment))
+            {
+                Exit(c.Segment, c.Customer);
+            }
+
+            await PutReadAsync(SegmentCollection, c.Customer.Value, state, DocumentJson.Segment, s => s.Customer.Value, cancellationToken, s => s.DueAt).ConfigureAwait(false);
+        }
+    }
+
+    async ValueTask<IReadOnlyDictionary<string, long>> ISegmentRepository.GetSizesAsync(CancellationToken cancellationToken) =>
+        await ReadCountersAsync(SizeCounters, cancellationToken).ConfigureAwait(false);
+
+    async ValueTask<IReadOnlyList<CustomerId>> ISegmentRepository.ListMembersAsync(string segment, CancellationToken cancellationToken)
+    {
+        var members = await QueryAsync(new DocumentQuery { Collection = MemberCollection, KeyPrefix = Names.Join(segment, string.Empty) }, DocumentJson.String, cancellationToken).ConfigureAwait(false);
+        return [.. members.Select(m => new CustomerId(m.Value))];
+    }
+
+    async ValueTask ISegmentRepository.RecordSizesAsync(Instant at, CancellationToken cancellationToken)
+    {
+        var sizes = await ReadCountersAsync(SizeCounters, cancellationToken).ConfigureAwait(false);
+        var flow = await ReadCountersAsync(FlowCounters, cancellationToken).ConfigureAwait(false);
+        var segments = sizes.Keys.Concat(flow.Keys.Select(k => Names.Split(k)[0])).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+        foreach (var segment in segments)
+        {
+            var entered = flow.GetValueOrDefault(Names.Join(segment, "in"));
+            var exited = flow.GetValueOrDefault(Names.Join(segment, "out"));
+            Append(HistoryStream(segment), null, at, new SegmentSizePoint(at, sizes.GetValueOrDefault(segment), entered, exited), DocumentJson.SizePoint);
+            Count(FlowCounters, Names.Join(segment, "in"), -entered);
+            Count(FlowCounters, Names.Join(segment, "out"), -exited);
+        }
+    }
+
+    ValueTask<IReadOnlyList<SegmentSizePoint>> ISegmentRepository.GetSizeHistoryAsync(string segment, CancellationToken cancellationToken) =>
+        ReadEntriesAsync(new EntryQuery { Stream = HistoryStream(segment) }, DocumentJson.SizePoint, cancellationToken);
+}
