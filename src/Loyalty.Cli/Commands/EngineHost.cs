@@ -52,7 +52,10 @@ internal sealed class EngineHost : IAsyncDisposable
 
     public Loyalty.Sdk.Segments.ISegmentService Segments => provider.GetRequiredService<Loyalty.Sdk.Segments.ISegmentService>();
 
-    public static EngineHost Create(string store, string? connection, LoyaltyProgram program, Instant start)
+    /// <summary>Builds the engine on <paramref name="store"/>: <c>sqlite</c> (a file, <paramref name="defaultFile"/>
+    /// unless <paramref name="connection"/> names another; <paramref name="fresh"/> starts it empty), <c>postgres</c>
+    /// (<paramref name="connection"/> required) or <c>memory</c>.</summary>
+    public static EngineHost Create(string store, string? connection, LoyaltyProgram program, Instant start, string defaultFile = ".loyalty/loyalty.db", bool fresh = false)
     {
         var clock = new ManualClock(start);
         var services = new ServiceCollection();
@@ -68,10 +71,29 @@ internal sealed class EngineHost : IAsyncDisposable
 
                 builder.UseInMemoryStorage();
                 break;
-            case "sqlite" or "postgres":
-                throw new CliException($"The {store} store is not available in this version yet; use --store memory.");
+            case "sqlite":
+                if (connection is null && fresh)
+                {
+                    foreach (var file in new[] { defaultFile, defaultFile + "-wal", defaultFile + "-shm" })
+                    {
+                        if (File.Exists(file))
+                        {
+                            File.Delete(file);
+                        }
+                    }
+                }
+
+                builder.UseSqliteStorage(connection ?? $"Data Source={defaultFile}");
+                break;
+            case "postgres":
+                if (connection is null)
+                {
+                    throw new CliException("--store postgres needs --connection \"Host=...;Database=...;Username=...\".");
+                }
+
+                throw new CliException("PostgreSQL: not wired yet.");
             default:
-                throw new CliException($"Unknown store '{store}': use memory.");
+                throw new CliException($"Unknown store '{store}': use sqlite, postgres or memory.");
         }
 
         return new EngineHost(services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true }), clock);

@@ -16,7 +16,7 @@ internal static class ReplayCommand
         var events = new Option<FileInfo>("--events") { Description = "NDJSON file of events, one per line, in time order.", Required = true };
         var program = new Option<FileInfo?>("--program") { Description = "Program definition (JSON) instead of the default retail program." };
         var output = new Option<string>("--out") { Description = "Folder for report.json and report.html.", DefaultValueFactory = _ => "./loyalty-report" };
-        var store = new Option<string>("--store") { Description = "Store: memory.", DefaultValueFactory = _ => "memory" };
+        var store = new Option<string>("--store") { Description = "Store: sqlite (default: .loyalty/loyalty.db, kept between runs, so a replay continues where the last one stopped and re-sent events change nothing), postgres (with --connection) or memory.", DefaultValueFactory = _ => "sqlite" };
         var connection = new Option<string?>("--connection") { Description = "Connection string of the store." };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first malformed line instead of reporting it and going on." };
         var command = new Command("replay", "Run a recorded event history (NDJSON) through the engine and write the same report as simulate.")

@@ -19,7 +19,7 @@ internal static class SimulateCommand
         var days = new Option<int>("--days") { Description = "Days of history.", DefaultValueFactory = _ => 365 };
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same shop).", DefaultValueFactory = _ => 42 };
         var output = new Option<string>("--out") { Description = "Folder for report.json and report.html.", DefaultValueFactory = _ => "./loyalty-report" };
-        var store = new Option<string>("--store") { Description = "Store: memory.", DefaultValueFactory = _ => "memory" };
+        var store = new Option<string>("--store") { Description = "Store: sqlite (default: a fresh .loyalty/simulate.db, kept after the run), postgres (with --connection) or memory.", DefaultValueFactory = _ => "sqlite" };
         var connection = new Option<string?>("--connection") { Description = "Connection string of the store." };
         var program = new Option<FileInfo?>("--program") { Description = "Program definition (JSON) instead of the default retail program." };
         var export = new Option<FileInfo?>("--export-events") { Description = "Also write the generated events as NDJSON (for 'loyalty replay')." };
@@ -49,7 +49,7 @@ internal static class SimulateCommand
             }
 
             var start = settings.Start.AtStartOfDayInZone(DateTimeZone.Utc).ToInstant();
-            await using var host = EngineHost.Create(parse.GetValue(store)!, parse.GetValue(connection), definition, start);
+            await using var host = EngineHost.Create(parse.GetValue(store)!, parse.GetValue(connection), definition, start, ".loyalty/simulate.db", fresh: true);
             var lastDay = settings.Start.PlusDays(settings.Days - 1);
             var checkpoint = host.Checkpoint(settings.Tenant, settings.Start, lastDay);
             var segments = new SegmentSimulation(host.Segments, settings.Tenant, host.Clock, start);

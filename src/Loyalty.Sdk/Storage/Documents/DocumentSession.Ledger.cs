@@ -21,7 +21,7 @@ internal sealed partial class DocumentSession : ILedgerRepository
 
     public ILedgerRepository Ledger => this;
 
-    partial void BeforeCommitParts()
+    private void StampLedgerStates()
     {
         // The stored version is the one the state will have once committed.
         foreach (var (state, version) in ledgerStamps)
@@ -29,8 +29,6 @@ internal sealed partial class DocumentSession : ILedgerRepository
             state.Version = version;
         }
     }
-
-    partial void ClearParts() => ledgerStamps.Clear();
 
     ValueTask<CustomerLedger?> ILedgerRepository.GetAsync(CustomerId customer, CancellationToken cancellationToken) =>
         LoadAsync(LedgerCollection, customer.Value, DocumentJson.Ledger, cancellationToken);

@@ -13,7 +13,23 @@ internal sealed partial class DocumentSession : ISegmentRepository
     internal const string SizeCounters = "segment-size";
     internal const string FlowCounters = "segment-flow";
 
+    private readonly HashSet<string> segmentsTouched = new(StringComparer.Ordinal);
+
     public ISegmentRepository Segments => this;
+
+    /// <summary>Membership index and counters follow the net change of each state this session wrote (stored state
+    /// before, state at commit), like every adapter: a customer who enters and leaves within one unit of work counts
+    /// for neither.</summary>
+    private void TrackSegmentChanges()
+    {
+        foreach (var customer in segmentsTouched)
+        {
+            var (stored, now) = Versions<CustomerSegmentState>(SegmentCollection, customer, DocumentJson.Segment);
+            TrackMemberships(new CustomerId(customer), stored, now);
+        }
+
+        segmentsTouched.Clear();
+    }
 
     internal static string HistoryStream(string segment) => "segment-history/" + segment;
 
@@ -23,16 +39,15 @@ internal sealed partial class DocumentSession : ISegmentRepository
     async ValueTask ISegmentRepository.SaveAsync(CustomerSegmentState state, long expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var old = await LoadAsync(SegmentCollection, state.Customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
-        TrackMemberships(state.Customer, old, state);
+        await LoadAsync(SegmentCollection, state.Customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
+        segmentsTouched.Add(state.Customer.Value);
         state.Version = expectedVersion + 1;
         Put(SegmentCollection, state.Customer.Value, state, expectedVersion, DocumentJson.Segment, s => s.Customer.Value, s => s.DueAt);
     }
 
     async ValueTask ISegmentRepository.DeleteAsync(CustomerId customer, CancellationToken cancellationToken)
     {
-        var old = await LoadAsync(SegmentCollection, customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
-        TrackMemberships(customer, old, null);
+        segmentsTouched.Add(customer.Value);
         await PutReadAsync<CustomerSegmentState>(SegmentCollection, customer.Value, null, DocumentJson.Segment, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -97,19 +112,14 @@ internal sealed partial class DocumentSession : ISegmentRepository
 
             if (c.Entered)
             {
-                if (state.Memberships.TryAdd(c.Segment, c.At))
-                {
-                    Enter(c.Segment, c.Customer);
-                }
-                else
-                {
-                    state.Memberships[c.Segment] = c.At;
-                }
+                state.Memberships[c.Segment] = c.At;
             }
-            else if (state.Memberships.Remove(c.Segment))
+            else
             {
-                Exit(c.Segment, c.Customer);
+                state.Memberships.Remove(c.Segment);
             }
+
+            segmentsTouched.Add(c.Customer.Value);
 
             await PutReadAsync(SegmentCollection, c.Customer.Value, state, DocumentJson.Segment, s => s.Customer.Value, cancellationToken, s => s.DueAt).ConfigureAwait(false);
         }
