@@ -12,7 +12,7 @@ namespace Loyalty.Sdk.Storage.Documents;
 /// overwrite each other: the later commit fails with <see cref="Validation.ConcurrencyConflictException"/> and applies
 /// nothing, and the engine retries it.
 /// </summary>
-public sealed class DocumentLoyaltyStore : ILoyaltyStore
+public sealed class DocumentLoyaltyStore : ILoyaltyStore, IAsyncDisposable
 {
     private readonly IDocumentBackend backend;
 
@@ -35,6 +35,9 @@ public sealed class DocumentLoyaltyStore : ILoyaltyStore
 
         return ValueTask.FromResult<ILoyaltyStoreSession>(new DocumentSession(tenant, backend));
     }
+
+    /// <summary>Disposes the backend (idempotent).</summary>
+    public ValueTask DisposeAsync() => backend is IAsyncDisposable disposable ? disposable.DisposeAsync() : ValueTask.CompletedTask;
 }
 
 /// <summary>Collection, stream and counter names (one place, so that a backend's data can be read by people).</summary>
