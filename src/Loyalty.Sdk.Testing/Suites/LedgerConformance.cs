@@ -66,6 +66,38 @@ public abstract class LedgerConformance<TFixture>(TFixture fixture) : Conformanc
         Assert.Equal(["e1", "e2", "e3"], (await ReadAsync(s => s.Ledger.ListTransfersAsync(Ada, 0, 10))).Select(t => t.Id));
     }
 
+    /// <summary>Within one session the engine reads a state, saves it with the version it read, reads it again (its
+    /// own write) and saves it again with the version it reads then (two events of one customer in a batch): the
+    /// commit stores both changes and all their transfers, at the version last read + 1.</summary>
+    [Fact]
+    public virtual async Task A_state_read_and_saved_twice_in_one_session_keeps_both_changes()
+    {
+        var e1 = Earn(Ada, "e1", 100, 1);
+        await SaveAsync(State(Ada, [e1]), 0, e1);
+
+        long lastRead;
+        await using (var session = await OpenAsync())
+        {
+            var first = (await session.Ledger.GetAsync(Ada))!;
+            var e2 = Earn(Ada, "e2", 20, 2);
+            first.Apply(e2);
+            await session.Ledger.SaveAsync(first, first.Version, [e2]);
+
+            var second = (await session.Ledger.GetAsync(Ada))!;
+            Assert.Equal(120, second.Balance(Points).Available);
+            lastRead = second.Version;
+            var e3 = Earn(Ada, "e3", 3, 3);
+            second.Apply(e3);
+            await session.Ledger.SaveAsync(second, second.Version, [e3]);
+            await session.CommitAsync();
+        }
+
+        var stored = await ReadAsync(s => s.Ledger.GetAsync(Ada));
+        Assert.Equal((lastRead + 1, 123L), (stored!.Version, stored.Balance(Points).Available));
+        Assert.True(stored.Version > 1);
+        Assert.Equal(["e1", "e2", "e3"], (await ReadAsync(s => s.Ledger.ListTransfersAsync(Ada, 0, 10))).Select(t => t.Id));
+    }
+
     /// <summary>What <see cref="ILedgerRepository.GetAsync"/> returns is a working copy: changing it without saving it
     /// changes nothing, even when the session commits.</summary>
     [Fact]
