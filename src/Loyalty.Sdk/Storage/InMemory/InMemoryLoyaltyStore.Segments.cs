@@ -186,7 +186,8 @@ public sealed partial class InMemoryLoyaltyStore
         public ValueTask<IReadOnlyList<CustomerSegmentState>> ListAsync(int skip, int take, CancellationToken cancellationToken = default)
         {
             var snapshot = data.Snapshot ??= data.States.Values.ToArray();
-            IReadOnlyList<CustomerSegmentState> page = skip >= snapshot.Length ? [] : new ArraySegment<CustomerSegmentState>(snapshot, skip, Math.Min(take, snapshot.Length - skip));
+            // Not `[]`: next to an ArraySegment it would be a default ArraySegment, which throws when enumerated.
+            IReadOnlyList<CustomerSegmentState> page = skip >= snapshot.Length ? Array.Empty<CustomerSegmentState>() : new ArraySegment<CustomerSegmentState>(snapshot, skip, Math.Min(take, snapshot.Length - skip));
             return ValueTask.FromResult(page);
         }
 
