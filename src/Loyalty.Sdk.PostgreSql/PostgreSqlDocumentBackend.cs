@@ -499,6 +499,9 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
             case (0, null):
                 Add(batch, sql.ExpectNoDocument, Text(tenant), Text(w.Collection), Text(w.Key));
                 break;
+            case (0, { } body) when w.Sequence is { } sequence:
+                Add(batch, sql.InsertDocumentAt, Text(tenant), Text(w.Collection), Text(w.Key), Text(w.Customer), Bigint(w.Version), Bigint(due), Text(body), Bigint(sequence));
+                break;
             case (0, { } body):
                 Add(batch, sql.InsertDocument, Text(tenant), Text(w.Collection), Text(w.Key), Text(w.Customer), Bigint(w.Version), Bigint(due), Text(body));
                 break;

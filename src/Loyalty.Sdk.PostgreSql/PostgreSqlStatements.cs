@@ -36,6 +36,11 @@ internal sealed class PostgreSqlStatements
                 ON CONFLICT (tenant, collection, key) DO NOTHING RETURNING 1)
             SELECT {expect}((SELECT count(*) FROM w), 1, $2, $3)
             """;
+        InsertDocumentAt = $"""
+            WITH w AS (INSERT INTO {Documents} (tenant, collection, key, customer, version, due_at, body, seq) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                ON CONFLICT (tenant, collection, key) DO NOTHING RETURNING 1)
+            SELECT {expect}((SELECT count(*) FROM w), 1, $2, $3)
+            """;
         UpdateDocument = $"""
             WITH w AS (UPDATE {Documents} SET customer = $4, version = $5, due_at = $6, body = $7
                 WHERE tenant = $1 AND collection = $2 AND key = $3 AND version = $8 RETURNING 1)
@@ -118,6 +123,9 @@ internal sealed class PostgreSqlStatements
     public string CountDocuments { get; }
 
     public string InsertDocument { get; }
+
+    /// <summary>Inserts a document with a given insertion sequence (a re-keyed record keeping its place).</summary>
+    public string InsertDocumentAt { get; }
 
     public string UpdateDocument { get; }
 

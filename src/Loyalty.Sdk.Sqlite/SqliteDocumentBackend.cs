@@ -272,6 +272,7 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
             {
                 null => lease.Command("INSERT INTO loyalty_documents (tenant, collection, key, customer, version, due_at, body) VALUES ($t, $c, $k, $cu, 1, $d, $b) "
                     + "ON CONFLICT (tenant, collection, key) DO UPDATE SET customer = excluded.customer, version = version + 1, due_at = excluded.due_at, body = excluded.body"),
+                0 when w.Sequence is not null => lease.Command("INSERT INTO loyalty_documents (seq, tenant, collection, key, customer, version, due_at, body) VALUES ($q, $t, $c, $k, $cu, $v, $d, $b) ON CONFLICT (tenant, collection, key) DO NOTHING"),
                 0 => lease.Command("INSERT INTO loyalty_documents (tenant, collection, key, customer, version, due_at, body) VALUES ($t, $c, $k, $cu, $v, $d, $b) ON CONFLICT (tenant, collection, key) DO NOTHING"),
                 _ => lease.Command("UPDATE loyalty_documents SET customer = $cu, version = $v, due_at = $d, body = $b WHERE tenant = $t AND collection = $c AND key = $k AND version = $e"),
             };
@@ -285,6 +286,7 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
         Set(cmd, "$cu", w.Customer);
         Set(cmd, "$d", w.DueAt?.ToUnixTimeTicks());
         Set(cmd, "$b", w.Body);
+        Set(cmd, "$q", w.Sequence);
         if (w.Body is null && w.ExpectedVersion == 0)
         {
             if (Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture) != 0)

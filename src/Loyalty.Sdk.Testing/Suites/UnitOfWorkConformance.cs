@@ -51,7 +51,7 @@ public abstract class UnitOfWorkConformance<TFixture>(TFixture fixture) : Confor
         await using var session = await OpenAsync();
         await EveryRepository.WriteAsync(session, "one", 1);
 
-        Assert.Equal(EveryRepository.Parts.Where(p => p != "journey-counter"), await EveryRepository.PresentAsync(session, "one", 1));
+        Assert.Equal(EveryRepository.Parts.Where(p => p != "journey-counter"), (await EveryRepository.PresentAsync(session, "one", 1)).Where(p => p != "journey-counter"));
     }
 
     /// <summary>

@@ -62,6 +62,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
     private readonly Dictionary<(string Group, string Key), long> counters = [];
     private readonly Dictionary<string, OutboxMessage> outbox = new(StringComparer.Ordinal);
     private readonly List<CustomerId> outboxCancellations = [];
+    private readonly Dictionary<(string Collection, string Key), long?> keptSequences = [];
     private bool disposed;
 
     public TenantId Tenant => tenant;
@@ -77,7 +78,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
         {
             var w = t.Write!;
             var body = t.Value is null ? null : w.Serialize(t.Value);
-            changes.Documents.Add(new DocumentWrite(t.Collection, t.Key, w.Customer(t.Value), t.Value is null ? null : w.DueAt(t.Value), body, w.Expected, w.NewVersion));
+            changes.Documents.Add(new DocumentWrite(t.Collection, t.Key, w.Customer(t.Value), t.Value is null ? null : w.DueAt(t.Value), body, w.Expected, w.NewVersion, keptSequences.GetValueOrDefault((t.Collection, t.Key))));
         }
 
         changes.EntryChanges.AddRange(entryChanges);
@@ -120,6 +121,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
         counters.Clear();
         outbox.Clear();
         outboxCancellations.Clear();
+        keptSequences.Clear();
         ClearParts();
     }
 
@@ -187,6 +189,13 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
         var current = t.Write?.NewVersion ?? t.Stored?.Version ?? 0;
         PutCore(collection, key, value, expected, current + 1, info, customer, dueAt);
     }
+
+    /// <summary>The insertion sequence of a document this session read (null if it did not, or there is none).</summary>
+    internal long? StoredSequence(string collection, string key) => tracked.TryGetValue((collection, key), out var t) ? t.Stored?.Sequence : null;
+
+    /// <summary>Makes a new document take <paramref name="sequence"/> as its insertion sequence (see
+    /// <see cref="DocumentWrite.Sequence"/>).</summary>
+    internal void KeepSequence(string collection, string key, long? sequence) => keptSequences[(collection, key)] = sequence;
 
     /// <summary>Buffers an unconditional write (last writer wins: for records nobody reads back to update).</summary>
     internal void PutBlind<T>(string collection, string key, T? value, JsonTypeInfo<T> info, Func<T, string?>? customer = null)

@@ -70,8 +70,9 @@ internal sealed partial class DocumentSession : IIdentityControlRepository
     {
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(take);
-        var all = await QueryAsync(new DocumentQuery { Collection = IdentityCollection, Order = DocumentOrder.Key }, DocumentJson.Identity, cancellationToken).ConfigureAwait(false);
-        return [.. all.Select(a => a.Value).Where(i => i.MergedInto is null).Skip(skip).Take(take)];
+        // As committed (like the journal and the due lists): a batch job pages through it in its own sessions.
+        var all = await backend.QueryAsync(tenant, new DocumentQuery { Collection = IdentityCollection, Order = DocumentOrder.Key }, cancellationToken).ConfigureAwait(false);
+        return [.. all.Select(a => System.Text.Json.JsonSerializer.Deserialize(a.Body, DocumentJson.Identity)!).Where(i => i.MergedInto is null).Skip(skip).Take(take)];
     }
 
     private static string PairKey(CustomerId a, CustomerId b) =>

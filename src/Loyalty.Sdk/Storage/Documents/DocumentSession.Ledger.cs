@@ -228,10 +228,13 @@ internal sealed partial class DocumentSession : ILedgerRepository
                 continue;
             }
 
+            var renamed = !string.Equals(old.Id, now.Id, StringComparison.Ordinal);
             foreach (var collection in new[] { TransferCollection, TransferOtherSideCollection })
             {
-                if (await LoadAsync(collection, old.Id, DocumentJson.Transfer, cancellationToken).ConfigureAwait(false) is not null)
+                if (renamed && await LoadAsync(collection, old.Id, DocumentJson.Transfer, cancellationToken).ConfigureAwait(false) is not null)
                 {
+                    // The entry keeps its place in the journal under its new id.
+                    KeepSequence(collection, now.Id, StoredSequence(collection, old.Id));
                     await PutReadAsync<LedgerTransfer>(collection, old.Id, null, DocumentJson.Transfer, null, cancellationToken).ConfigureAwait(false);
                 }
             }

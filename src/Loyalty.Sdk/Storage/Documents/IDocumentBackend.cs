@@ -130,7 +130,10 @@ public sealed record EntryQuery
 /// unconditional write.</param>
 /// <param name="Version">The version to store (for an unconditional write the backend stores the existing version + 1,
 /// or 1).</param>
-public sealed record DocumentWrite(string Collection, string Key, string? Customer, Instant? DueAt, string? Body, long? ExpectedVersion, long Version);
+/// <param name="Sequence">For a new document: the insertion sequence to give it instead of a new one. Used when a
+/// record is re-keyed (GDPR pseudonymization of journal entries): the document under the old key is deleted earlier in
+/// the same change set and the new one keeps its place in insertion order.</param>
+public sealed record DocumentWrite(string Collection, string Key, string? Customer, Instant? DueAt, string? Body, long? ExpectedVersion, long Version, long? Sequence = null);
 
 /// <summary>An entry appended by a change set.</summary>
 /// <param name="Stream">The stream.</param>
