@@ -180,15 +180,19 @@ public sealed class SqliteStoreTests : IDisposable
             var ledger = provider.GetRequiredService<ILedgerService>();
             var result = new Dictionary<string, long>(StringComparer.Ordinal);
             var store = provider.GetRequiredService<ILoyaltyStore>();
-            await using var session = await store.OpenSessionAsync(tenant);
-            foreach (var customer in await session.Ledger.ListCustomersAsync(0, int.MaxValue))
+            await using (var session = await store.OpenSessionAsync(tenant))
             {
-                var state = await session.Ledger.GetAsync(customer);
-                foreach (var b in state!.Balances)
+                foreach (var customer in await session.Ledger.ListCustomersAsync(0, int.MaxValue))
                 {
-                    result[$"{customer}/{b.Ledger}"] = (b.Available * 1_000_000) + b.LifetimeEarned;
+                    var state = await session.Ledger.GetAsync(customer);
+                    foreach (var b in state!.Balances)
+                    {
+                        result[$"{customer}/{b.Ledger}"] = (b.Available * 1_000_000) + b.LifetimeEarned;
+                    }
                 }
             }
+
+            // (The in-memory store serializes sessions of a tenant: the one above must be closed first.)
 
             var report = await ledger.ReconcileAsync(tenant);
             Assert.True(report.Balanced, string.Join("; ", report.Problems));
