@@ -219,11 +219,23 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
 
     public async ValueTask RecordSizesAsync(TenantId tenant, Instant at, CancellationToken cancellationToken = default)
     {
-        var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
-        await using (session.ConfigureAwait(false))
+        // Another node recording at the same time makes the commit conflict (a store may not count flows twice): record
+        // again, after it, from the flows it left.
+        for (var attempt = 0; ; attempt++)
         {
-            await session.Segments.RecordSizesAsync(at, cancellationToken).ConfigureAwait(false);
-            await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+            var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
+            await using (session.ConfigureAwait(false))
+            {
+                try
+                {
+                    await session.Segments.RecordSizesAsync(at, cancellationToken).ConfigureAwait(false);
+                    await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (Validation.ConcurrencyConflictException) when (attempt < 10)
+                {
+                }
+            }
         }
     }
 

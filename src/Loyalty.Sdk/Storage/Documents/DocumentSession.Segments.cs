@@ -4,14 +4,16 @@ using NodaTime;
 namespace Loyalty.Sdk.Storage.Documents;
 
 // Segments as documents: "segment" (a customer's state, due at its next time-based re-evaluation), "segment-member"
-// (one per segment and member, keyed segment + customer); counters "segment-size" and "segment-flow" (entries and
-// exits since the last size record); streams "segment-history/{segment}" (size points).
+// (one per segment and member, keyed segment + customer), "segment-size-record" (when sizes were last recorded);
+// counters "segment-size" and "segment-flow" (entries and exits since the last size record); streams
+// "segment-history/{segment}" (size points).
 internal sealed partial class DocumentSession : ISegmentRepository
 {
     internal const string SegmentCollection = "segment";
     internal const string MemberCollection = "segment-member";
     internal const string SizeCounters = "segment-size";
     internal const string FlowCounters = "segment-flow";
+    internal const string SizeRecordCollection = "segment-size-record";
 
     private readonly HashSet<string> segmentsTouched = new(StringComparer.Ordinal);
 
@@ -136,6 +138,12 @@ internal sealed partial class DocumentSession : ISegmentRepository
 
     async ValueTask ISegmentRepository.RecordSizesAsync(Instant at, CancellationToken cancellationToken)
     {
+        // Recording reads the flow counters and takes what it read back out of them. Counters carry no version, so two
+        // sessions recording at once would both record the same flows and take them back twice (negative flows in the
+        // next point). Every record therefore also rewrites one versioned document, read before the counters: of two
+        // concurrent records the later commit conflicts, and a record that reads the document after another committed
+        // also reads the counters that one left.
+        await PutReadAsync(SizeRecordCollection, "last", NodaTime.Text.InstantPattern.ExtendedIso.Format(at), DocumentJson.String, null, cancellationToken).ConfigureAwait(false);
         var sizes = await ReadCountersAsync(SizeCounters, cancellationToken).ConfigureAwait(false);
         var flow = await ReadCountersAsync(FlowCounters, cancellationToken).ConfigureAwait(false);
         var segments = sizes.Keys.Concat(flow.Keys.Select(k => Names.Split(k)[0])).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
