@@ -72,6 +72,11 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
     public async ValueTask<IReadOnlyList<StoredDocument>> QueryAsync(TenantId tenant, DocumentQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (query.Order == DocumentOrder.Due && query.DueAtOrBefore is null)
+        {
+            return [];
+        }
+
         var sql = "SELECT key, customer, version, due_at, body, seq FROM loyalty_documents WHERE tenant = $t AND collection = $c"
             + (query.Customer is null ? string.Empty : " AND customer = $cu")
             + (query.KeyPrefix is null ? string.Empty : " AND substr(key, 1, length($p)) = $p")
@@ -178,7 +183,16 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
         }
 
         using var lease = await RentAsync(cancellationToken).ConfigureAwait(false);
-        await lease.InTransactionAsync(() => Apply(lease, tenant.Value, changes), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await lease.InTransactionAsync(() => Apply(lease, tenant.Value, changes), cancellationToken).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+        {
+            // SQLITE_BUSY / SQLITE_LOCKED after the busy timeout: another process held the write lock too long. Nothing
+            // was applied; report it as a lost race so that the engine runs the unit of work again.
+            throw new ConcurrencyConflictException("The SQLite database stayed locked by another writer beyond the busy timeout.", e);
+        }
     }
 
     private static void Apply(Lease lease, string tenant, DocumentChangeSet changes)
@@ -191,7 +205,7 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
         foreach (var c in changes.EntryChanges)
         {
             var cmd = c.Sequence is null
-                ? lease.Command("DELETE FROM loyalty_entries WHERE tenant = $t AND stream = $s AND customer = $cu")
+                ? lease.Command("DELETE FROM loyalty_entries WHERE tenant = $t AND stream = $s AND customer IS $cu")
                 : c.Body is null
                     ? lease.Command("DELETE FROM loyalty_entries WHERE tenant = $t AND stream = $s AND seq = $q")
                     : lease.Command("UPDATE loyalty_entries SET customer = $cu, body = $b WHERE tenant = $t AND stream = $s AND seq = $q");

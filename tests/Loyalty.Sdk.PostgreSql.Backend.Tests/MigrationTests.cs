@@ -169,6 +169,8 @@ public sealed class MigrationTests(PostgresServer server)
         Assert.Equal(PostgreSqlDocumentBackend.DefaultMaxAutoPrepare, new NpgsqlConnectionStringBuilder(PostgreSqlDocumentBackend.WithAutoPrepare("Host=h;Username=u")).MaxAutoPrepare);
         Assert.Equal(0, new NpgsqlConnectionStringBuilder(PostgreSqlDocumentBackend.WithAutoPrepare("Host=h;Max Auto Prepare=0")).MaxAutoPrepare);
         Assert.Equal(5, new NpgsqlConnectionStringBuilder(PostgreSqlDocumentBackend.WithAutoPrepare("Host=h;maxautoprepare=5")).MaxAutoPrepare);
+        Assert.True(new NpgsqlConnectionStringBuilder(PostgreSqlDocumentBackend.WithAutoPrepare("Host=h;Username=u")).NoResetOnClose);
+        Assert.False(new NpgsqlConnectionStringBuilder(PostgreSqlDocumentBackend.WithAutoPrepare("Host=h;No Reset On Close=false")).NoResetOnClose);
     }
 
     [Fact]

@@ -1,63 +1,29 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using Loyalty.Sdk.Tests.Shared;
 using Npgsql;
 
 namespace Loyalty.Sdk.PostgreSql.Backend.Tests;
 
 /// <summary>
-/// The PostgreSQL server of the tests: the one named by <c>LOYALTY_POSTGRES_CONNECTION</c> when set, otherwise a
-/// throwaway server (initdb + pg_ctl in a temporary directory, on a free loopback port, fsync off) started for the test
-/// run and stopped and deleted at its end. Under root the server runs as the <c>postgres</c> OS user. Every test works in
-/// a schema of its own (<see cref="NewSchema"/>), so the tests share the server without seeing each other's data.
+/// The PostgreSQL server of the backend tests: the shared test server (<see cref="PostgresTestServer"/>: the one named
+/// by <c>LOYALTY_POSTGRES_CONNECTION</c>, or a throwaway one started from the machine's binaries), with one database for
+/// this assembly. Every test works in a schema of its own (<see cref="NewSchema"/>). When no server can be had the
+/// tests fail with the reason (they are never skipped, so nothing passes silently under <c>CI=true</c> either).
 /// </summary>
-public sealed class PostgresServer : IAsyncLifetime
+public sealed class PostgresServer : IDisposable
 {
-    public const string ConnectionVariable = "LOYALTY_POSTGRES_CONNECTION";
+    private readonly PostgresTestServer server = PostgresTestServer.Start();
 
-    private string? dataDirectory;
-    private string? binDirectory;
-
-    public string ConnectionString { get; private set; } = string.Empty;
-
-    /// <summary>Whether this fixture started the server (and will stop it).</summary>
-    public bool Throwaway => dataDirectory is not null;
-
-    public async Task InitializeAsync()
+    public PostgresServer()
     {
-        var given = Environment.GetEnvironmentVariable(ConnectionVariable);
-        if (!string.IsNullOrWhiteSpace(given))
+        if (!server.IsAvailable)
         {
-            ConnectionString = given;
-            return;
+            throw new PostgresUnavailableException("PostgreSQL is unavailable for the backend tests: " + server.UnavailableReason);
         }
 
-        binDirectory = FindBinDirectory() ?? throw new InvalidOperationException(
-            $"No PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or on PATH: install PostgreSQL, or set {ConnectionVariable}.");
-        Exception? last = null;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var directory = Path.Combine(Path.GetTempPath(), "loyalty-pg-" + Guid.NewGuid().ToString("N")[..12]);
-            try
-            {
-                await StartAsync(directory);
-                return;
-            }
-            catch (Exception e) when (attempt < 2)
-            {
-                last = e;
-                await StopAsync();
-            }
-        }
-
-        throw new InvalidOperationException("Could not start a throwaway PostgreSQL server.", last);
+        ConnectionString = server.CreateDatabase("backend");
     }
 
-    public async Task DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        await StopAsync();
-    }
+    public string ConnectionString { get; }
 
     /// <summary>A schema name no other test uses.</summary>
     public static string NewSchema() => "t_" + Guid.NewGuid().ToString("N")[..16];
@@ -78,116 +44,10 @@ public sealed class PostgresServer : IAsyncLifetime
         return backend;
     }
 
-    private async Task StartAsync(string directory)
+    public void Dispose()
     {
-        dataDirectory = directory;
-        var port = FreePort();
-        await RunAsync("initdb", "-D", directory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync");
-        await RunAsync(
-            "pg_ctl",
-            "-D",
-            directory,
-            "-l",
-            Path.Combine(directory, "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            $"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-            "start");
-        ConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Timeout=30;Command Timeout=120";
-    }
-
-    private async Task StopAsync()
-    {
-        if (dataDirectory is null)
-        {
-            return;
-        }
-
-        try
-        {
-            if (File.Exists(Path.Combine(dataDirectory, "postmaster.pid")))
-            {
-                await RunAsync("pg_ctl", "-D", dataDirectory, "-m", "immediate", "-w", "stop");
-            }
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(dataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-
-            dataDirectory = null;
-        }
-    }
-
-    private async Task RunAsync(string tool, params string[] arguments)
-    {
-        var path = Path.Combine(binDirectory!, tool);
-        var start = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        if (Environment.UserName == "root")
-        {
-            // initdb and postgres refuse to run as root.
-            start.FileName = "runuser";
-            foreach (var a in new[] { "-u", "postgres", "--", path })
-            {
-                start.ArgumentList.Add(a);
-            }
-        }
-        else
-        {
-            start.FileName = path;
-        }
-
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            var log = dataDirectory is not null && File.Exists(Path.Combine(dataDirectory, "server.log")) ? File.ReadAllText(Path.Combine(dataDirectory, "server.log")) : string.Empty;
-            throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}\n{log}");
-        }
-    }
-
-    private static string? FindBinDirectory()
-    {
-        var versions = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql")
-                .Select(d => (Directory: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
-                .Where(d => File.Exists(Path.Combine(d.Directory, "initdb")))
-                .OrderByDescending(d => d.Version)
-                .Select(d => d.Directory)
-            : [];
-        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':').Where(d => d.Length > 0 && File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
-        return versions.Concat(onPath).FirstOrDefault();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        NpgsqlConnection.ClearAllPools();
+        server.Dispose();
     }
 }
 
@@ -195,5 +55,5 @@ public sealed class PostgresServer : IAsyncLifetime
 [CollectionDefinition(Name)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
 {
-    public const string Name = "postgres";
+    public const string Name = "postgres-backend";
 }

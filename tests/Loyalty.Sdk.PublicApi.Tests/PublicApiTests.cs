@@ -19,6 +19,9 @@ public sealed class PublicApiTests
         ["Loyalty.Sdk.Predictive"] = typeof(Loyalty.Sdk.Predictive.BgNbdModel).Assembly,
         ["Loyalty.Sdk.Identity.Matching"] = typeof(Loyalty.Sdk.Identity.Matching.IdentityMatcher).Assembly,
         ["Loyalty.Sdk.Rules"] = typeof(Loyalty.Sdk.Rules.RuleCompiler).Assembly,
+        ["Loyalty.Sdk.Sqlite"] = typeof(Loyalty.Sdk.Sqlite.SqliteDocumentBackend).Assembly,
+        ["Loyalty.Sdk.PostgreSql"] = typeof(Loyalty.Sdk.PostgreSql.PostgreSqlDocumentBackend).Assembly,
+        ["Loyalty.Sdk.Testing"] = typeof(Loyalty.Sdk.Testing.StoreConformanceFixture).Assembly,
     };
 
     [Theory]

@@ -6,8 +6,8 @@ namespace Loyalty.Sdk.Storage.Proof;
 
 /// <summary>
 /// Stores named by a spec string, so that one worker binary and one test class serve every backend:
-/// <c>sqlite:&lt;path&gt;</c> (a database file; several processes may share it), <c>memory:in-process</c> (in-process only) and, once the PostgreSQL backend lands,
-/// <c>postgres:&lt;connection string&gt;</c>.
+/// <c>sqlite:&lt;path&gt;</c> (a database file; several processes may share it), <c>postgres:&lt;connection string&gt;</c>
+/// and <c>memory:in-process</c> (in-process only).
 /// </summary>
 public static class ProofStores
 {
@@ -25,12 +25,11 @@ public static class ProofStores
             case "memory": // in-process only (the reference run of the tests); the value is ignored
                 return builder.UseInMemoryStorage();
 
-            // ---- PostgreSQL goes here (one line, once Loyalty.Sdk.PostgreSql exists: add its ProjectReference to
-            // ---- this project and uncomment):
-            // case "postgres":
-            //     return builder.UsePostgreSqlStorage(value);
+            case "postgres": // several workers start at once: the migration takes an advisory lock
+                return builder.UsePostgreSqlStorage(value, o => o.MigrateOnStart = true);
+
             default:
-                throw new ArgumentException($"Unknown store '{kind}' in '{spec}': use sqlite:<path> (postgres:<connection string> is not wired yet).", nameof(spec));
+                throw new ArgumentException($"Unknown store '{kind}' in '{spec}': use sqlite:<path>, postgres:<connection string> or memory:in-process.", nameof(spec));
         }
     }
 

@@ -91,7 +91,8 @@ internal sealed class EngineHost : IAsyncDisposable
                     throw new CliException("--store postgres needs --connection \"Host=...;Database=...;Username=...\".");
                 }
 
-                throw new CliException("PostgreSQL: not wired yet.");
+                builder.UsePostgreSqlStorage(connection, o => o.MigrateOnStart = true);
+                break;
             default:
                 throw new CliException($"Unknown store '{store}': use sqlite, postgres or memory.");
         }

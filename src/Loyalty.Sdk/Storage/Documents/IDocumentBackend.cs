@@ -45,7 +45,7 @@ public interface IDocumentBackend
 /// <summary>A stored document.</summary>
 /// <param name="Collection">The collection, e.g. <c>identity</c> or <c>ledger</c>.</param>
 /// <param name="Key">The key within the collection (ordinal).</param>
-/// <param name="Customer">The customer the document belongs to, if any (indexed; the distribution column).</param>
+/// <param name="Customer">The customer the document belongs to, if any (indexed; it changes on merges and erasure).</param>
 /// <param name="Version">The version, 1 for a new document, incremented by every write.</param>
 /// <param name="DueAt">When work on the document falls due, if ever (indexed).</param>
 /// <param name="Body">The JSON body.</param>
@@ -85,7 +85,8 @@ public sealed record DocumentQuery
     /// <summary>Only keys starting with this (ordinal).</summary>
     public string? KeyPrefix { get; init; }
 
-    /// <summary>With <see cref="DocumentOrder.Due"/>: the latest due time included.</summary>
+    /// <summary>With <see cref="DocumentOrder.Due"/>: the latest due time included (required: without it a due query
+    /// returns nothing).</summary>
     public Instant? DueAtOrBefore { get; init; }
 
     /// <summary>The order.</summary>
@@ -173,7 +174,8 @@ public sealed class DocumentChangeSet
     /// <summary>Outbox messages to enqueue (a key already in the outbox is ignored).</summary>
     public List<OutboxMessage> Outbox { get; } = [];
 
-    /// <summary>Customers whose undelivered outbox messages are dropped (applied before <see cref="Outbox"/>).</summary>
+    /// <summary>Customers whose outbox messages are dropped, delivered ones included, which frees their keys (applied
+    /// before <see cref="Outbox"/>).</summary>
     public List<CustomerId> OutboxCancellations { get; } = [];
 
     /// <summary>Whether there is nothing to write.</summary>
