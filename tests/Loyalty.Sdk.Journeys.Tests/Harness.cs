@@ -19,10 +19,18 @@ internal sealed class FakeSender(ContactChannel channel) : IChannelSender
 
     public int FailNext { get; set; }
 
+    /// <summary>Runs before a send (e.g. to let another dispatcher take the message over).</summary>
+    public Func<OutboxMessage, Task>? BeforeSend { get; set; }
+
     public ContactChannel Channel => channel;
 
-    public ValueTask<DeliveryResult> SendAsync(OutboxMessage message, ContactChannel c, CancellationToken cancellationToken = default)
+    public async ValueTask<DeliveryResult> SendAsync(OutboxMessage message, ContactChannel c, CancellationToken cancellationToken = default)
     {
+        if (BeforeSend is { } before)
+        {
+            await before(message);
+        }
+
         if (FailNext > 0)
         {
             FailNext--;
@@ -30,7 +38,7 @@ internal sealed class FakeSender(ContactChannel channel) : IChannelSender
         }
 
         Sent.Enqueue((message.Key, message.Template, message.Customer));
-        return ValueTask.FromResult(DeliveryResult.Delivered);
+        return DeliveryResult.Delivered;
     }
 }
 

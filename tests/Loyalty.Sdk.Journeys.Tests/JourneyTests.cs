@@ -78,6 +78,30 @@ public sealed class JourneyTests
     }
 
     [Fact]
+    public async Task A_dispatcher_whose_lease_ran_out_leaves_the_message_to_the_node_that_took_it_over()
+    {
+        await using var h = new Harness(o =>
+        {
+            o.Journeys.Add(Welcome());
+            o.DispatchLease = Duration.FromMinutes(1);
+        });
+        await h.SignUpAsync("ann@example.com");
+        var stolen = new List<string>();
+        h.Email.BeforeSend = async m =>
+        {
+            // Slow delivery: meanwhile the lease expires and another node claims the message.
+            h.Email.BeforeSend = null;
+            var claims = await h.Store.Outbox.ClaimDueAsync(h.Clock.Now + Duration.FromMinutes(2), 10, Duration.FromMinutes(1), "other-node");
+            stolen.AddRange(claims.Select(c => c.Message.Key));
+        };
+        await h.TickAsync();
+        Assert.Equal([h.Email.Sent.Single().Key], stolen);
+        var report = await h.ReportAsync("welcome_series");
+        Assert.Equal(0, report.Sent);
+        Assert.Equal(1, await h.Store.Outbox.CountPendingAsync(Harness.Tenant));
+    }
+
+    [Fact]
     public async Task Without_consent_nothing_is_sent_and_the_skip_is_counted_with_its_reason()
     {
         await using var h = new Harness(o => o.Journeys.Add(Welcome()));

@@ -33,6 +33,11 @@ public sealed class JourneyOptions
     /// <summary>Outbox messages claimed per dispatch batch.</summary>
     public int DispatchBatchSize { get; set; } = 200;
 
+    /// <summary>How long a dispatcher holds the messages it claimed before another node may claim them again (a node
+    /// that crashed mid-batch leaves its claims for this long). Keep it well above a batch's delivery time. Default 5
+    /// minutes.</summary>
+    public Duration DispatchLease { get; set; } = Duration.FromMinutes(5);
+
     /// <summary>The first retry delay of a failed delivery (doubled per attempt).</summary>
     public Duration RetryBackoff { get; set; } = Duration.FromMinutes(1);
 

@@ -72,7 +72,7 @@ internal sealed class OutboxDispatcher(
     public async ValueTask<DispatchResult> DispatchDueAsync(Instant now, CancellationToken cancellationToken = default)
     {
         int sent = 0, deferred = 0, skipped = 0, failed = 0;
-        var lease = Duration.FromMinutes(5);
+        var lease = options.DispatchLease;
         for (var round = 0; round < 1000; round++)
         {
             var claims = await store.Outbox.ClaimDueAsync(now, Math.Max(1, options.DispatchBatchSize), lease, owner, cancellationToken).ConfigureAwait(false);
@@ -97,44 +97,52 @@ internal sealed class OutboxDispatcher(
                     outcome = new Outcome(Kind.Failed, null, ex.GetType().Name, null);
                 }
 
-                switch (outcome.Kind)
+                try
                 {
-                    case Kind.Sent:
-                        await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
-                        sent++;
-                        Count("sent");
-                        if (outcome.Channel is { } c)
-                        {
-                            Count("sent." + c.ToString().ToLowerInvariant());
-                        }
+                    switch (outcome.Kind)
+                    {
+                        case Kind.Sent:
+                            await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
+                            sent++;
+                            Count("sent");
+                            if (outcome.Channel is { } c)
+                            {
+                                Count("sent." + c.ToString().ToLowerInvariant());
+                            }
 
-                        break;
-                    case Kind.Deferred:
-                        await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, outcome.Until ?? now + Duration.FromHours(1), cancellationToken).ConfigureAwait(false);
-                        deferred++;
-                        Count("deferred");
-                        break;
-                    case Kind.Skipped:
-                        await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
-                        skipped++;
-                        Count("skipped." + outcome.Reason);
-                        break;
-                    default:
-                        if (outcome.Permanent || m.Attempts >= options.MaxAttempts)
-                        {
+                            break;
+                        case Kind.Deferred:
+                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, outcome.Until ?? now + Duration.FromHours(1), cancellationToken).ConfigureAwait(false);
+                            deferred++;
+                            Count("deferred");
+                            break;
+                        case Kind.Skipped:
                             await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
                             skipped++;
-                            Count("skipped.failed");
-                        }
-                        else
-                        {
-                            var backoff = options.RetryBackoff * Math.Pow(2, Math.Max(0, m.Attempts - 1));
-                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, now + backoff, cancellationToken).ConfigureAwait(false);
-                            failed++;
-                            Count("failed");
-                        }
+                            Count("skipped." + outcome.Reason);
+                            break;
+                        default:
+                            if (outcome.Permanent || m.Attempts >= options.MaxAttempts)
+                            {
+                                await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
+                                skipped++;
+                                Count("skipped.failed");
+                            }
+                            else
+                            {
+                                var backoff = options.RetryBackoff * Math.Pow(2, Math.Max(0, m.Attempts - 1));
+                                await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, now + backoff, cancellationToken).ConfigureAwait(false);
+                                failed++;
+                                Count("failed");
+                            }
 
-                        break;
+                            break;
+                    }
+                }
+                catch (InvalidOperationException)
+                {
+                    // The lease ran out and another dispatcher claimed the message: it owns the outcome now.
+                    Count("lease_lost");
                 }
             }
 
