@@ -244,6 +244,12 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
 
     /// <summary>Documents of a query as this session sees them: stored ones overlaid with the session's writes.</summary>
     internal async ValueTask<IReadOnlyList<(string Key, T Value)>> QueryAsync<T>(DocumentQuery query, JsonTypeInfo<T> info, CancellationToken cancellationToken)
+        where T : class =>
+        [.. (await QueryWithSequenceAsync(query, info, cancellationToken).ConfigureAwait(false)).Select(r => (r.Key, r.Value))];
+
+    /// <summary><see cref="QueryAsync{T}"/> with each document's insertion sequence (the session's new documents come
+    /// last, as <see cref="long.MaxValue"/>).</summary>
+    internal async ValueTask<IReadOnlyList<(string Key, T Value, long Sequence)>> QueryWithSequenceAsync<T>(DocumentQuery query, JsonTypeInfo<T> info, CancellationToken cancellationToken)
         where T : class
     {
         var pending = writeOrder.Where(t => t.Collection == query.Collection && Matches(query, t)).ToList();
@@ -265,7 +271,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
 
         if (pending.Count == 0)
         {
-            return [.. result.Select(r => (r.Key, r.Value))];
+            return [.. result.Select(r => (r.Key, r.Value, r.Sequence))];
         }
 
         foreach (var t in pending)
@@ -282,7 +288,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
             DocumentOrder.Due => result.Where(r => r.Due is { } d && d <= query.DueAtOrBefore).OrderBy(r => r.Due).ThenBy(r => r.Key, StringComparer.Ordinal),
             _ => result.OrderBy(r => r.Sequence),
         };
-        return [.. ordered.Skip(query.Skip).Take(query.Take).Select(r => (r.Key, r.Value))];
+        return [.. ordered.Skip(query.Skip).Take(query.Take).Select(r => (r.Key, r.Value, r.Sequence))];
     }
 
     private static bool Matches(DocumentQuery query, Tracked t)

@@ -107,23 +107,12 @@ internal sealed partial class DocumentSession : ILedgerRepository
             return [.. all.Select(x => x.Value)];
         }
 
-        // Both sides, in journal order: the primary collection, plus transfers where the customer is the second side.
+        // Both sides, in journal order (insertion sequence): the primary collection, plus transfers where the customer
+        // is the second side (stored with the same sequence order as the journal, since both are written together).
         var limit = take == int.MaxValue ? int.MaxValue : skip + take;
-        var own = await QueryAsync(new DocumentQuery { Collection = TransferCollection, Customer = customer.Value.Value, Take = limit }, DocumentJson.Transfer, cancellationToken).ConfigureAwait(false);
-        var other = await QueryAsync(new DocumentQuery { Collection = TransferOtherSideCollection, Customer = customer.Value.Value, Take = limit }, DocumentJson.Transfer, cancellationToken).ConfigureAwait(false);
-        if (other.Count == 0)
-        {
-            return [.. own.Skip(skip).Take(take).Select(x => x.Value)];
-        }
-
-        var order = new Dictionary<string, int>(StringComparer.Ordinal);
-        var all2 = await QueryAsync(new DocumentQuery { Collection = TransferCollection, Take = int.MaxValue }, DocumentJson.Transfer, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; i < all2.Count; i++)
-        {
-            order[all2[i].Key] = i;
-        }
-
-        return [.. own.Concat(other).DistinctBy(x => x.Key).OrderBy(x => order.GetValueOrDefault(x.Key, int.MaxValue)).Skip(skip).Take(take).Select(x => x.Value)];
+        var own = await QueryWithSequenceAsync(new DocumentQuery { Collection = TransferCollection, Customer = customer.Value.Value, Take = limit }, DocumentJson.Transfer, cancellationToken).ConfigureAwait(false);
+        var other = await QueryWithSequenceAsync(new DocumentQuery { Collection = TransferOtherSideCollection, Customer = customer.Value.Value, Take = limit }, DocumentJson.Transfer, cancellationToken).ConfigureAwait(false);
+        return [.. own.Concat(other).DistinctBy(x => x.Key).OrderBy(x => x.Sequence).Skip(skip).Take(take).Select(x => x.Value)];
     }
 
     async ValueTask<IReadOnlyList<CustomerId>> ILedgerRepository.ListDueAsync(Instant now, int take, CancellationToken cancellationToken)
