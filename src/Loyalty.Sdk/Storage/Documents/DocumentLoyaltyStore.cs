@@ -128,7 +128,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
     private void ClearParts()
     {
         ledgerStamps.Clear();
-        segmentsTouched.Clear();
+        segmentOriginals.Clear();
         consentSequence = -1;
     }
 
@@ -136,19 +136,6 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
     {
         TrackSegmentChanges();
         StampLedgerStates();
-    }
-
-    /// <summary>A document as stored when the session first read it (deserialized afresh) and as the session leaves it.</summary>
-    private (T? Stored, T? Now) Versions<T>(string collection, string key, JsonTypeInfo<T> info)
-        where T : class
-    {
-        if (!tracked.TryGetValue((collection, key), out var t))
-        {
-            return (null, null);
-        }
-
-        var stored = t.Stored is { } s ? JsonSerializer.Deserialize(s.Body, info) : null;
-        return (stored, t.Value as T);
     }
 
     // ---------------------------------------------------------------- documents

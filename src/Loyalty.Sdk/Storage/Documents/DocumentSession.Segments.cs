@@ -15,7 +15,8 @@ internal sealed partial class DocumentSession : ISegmentRepository
     internal const string FlowCounters = "segment-flow";
     internal const string SizeRecordCollection = "segment-size-record";
 
-    private readonly HashSet<string> segmentsTouched = new(StringComparer.Ordinal);
+    /// <summary>The stored state of each customer whose segment state this session writes, as first read.</summary>
+    private readonly Dictionary<CustomerId, CustomerSegmentState?> segmentOriginals = [];
 
     public ISegmentRepository Segments => this;
 
@@ -24,13 +25,12 @@ internal sealed partial class DocumentSession : ISegmentRepository
     /// for neither.</summary>
     private void TrackSegmentChanges()
     {
-        foreach (var customer in segmentsTouched)
+        foreach (var (customer, stored) in segmentOriginals)
         {
-            var (stored, now) = Versions<CustomerSegmentState>(SegmentCollection, customer, DocumentJson.Segment);
-            TrackMemberships(new CustomerId(customer), stored, now);
+            TrackMemberships(customer, stored, tracked.GetValueOrDefault((SegmentCollection, customer.Value))?.Value as CustomerSegmentState);
         }
 
-        segmentsTouched.Clear();
+        segmentOriginals.Clear();
     }
 
     internal static string HistoryStream(string segment) => "segment-history/" + segment;
@@ -41,15 +41,15 @@ internal sealed partial class DocumentSession : ISegmentRepository
     async ValueTask ISegmentRepository.SaveAsync(CustomerSegmentState state, long expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(state);
-        await LoadAsync(SegmentCollection, state.Customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);
-        segmentsTouched.Add(state.Customer.Value);
+        // The loaded object is the stored state as read: callers only ever get clones of it.
+        segmentOriginals.TryAdd(state.Customer, await LoadAsync(SegmentCollection, state.Customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false));
         state.Version = expectedVersion + 1;
         Put(SegmentCollection, state.Customer.Value, state, expectedVersion, DocumentJson.Segment, s => s.Customer.Value, s => s.DueAt);
     }
 
     async ValueTask ISegmentRepository.DeleteAsync(CustomerId customer, CancellationToken cancellationToken)
     {
-        segmentsTouched.Add(customer.Value);
+        segmentOriginals.TryAdd(customer, await LoadAsync(SegmentCollection, customer.Value, DocumentJson.Segment, cancellationToken).ConfigureAwait(false));
         await PutReadAsync<CustomerSegmentState>(SegmentCollection, customer.Value, null, DocumentJson.Segment, null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -112,6 +112,11 @@ internal sealed partial class DocumentSession : ISegmentRepository
                 continue;
             }
 
+            if (!segmentOriginals.ContainsKey(c.Customer))
+            {
+                segmentOriginals[c.Customer] = state.Clone(); // changed in place below
+            }
+
             if (c.Entered)
             {
                 state.Memberships[c.Segment] = c.At;
@@ -120,8 +125,6 @@ internal sealed partial class DocumentSession : ISegmentRepository
             {
                 state.Memberships.Remove(c.Segment);
             }
-
-            segmentsTouched.Add(c.Customer.Value);
 
             await PutReadAsync(SegmentCollection, c.Customer.Value, state, DocumentJson.Segment, s => s.Customer.Value, cancellationToken, s => s.DueAt).ConfigureAwait(false);
         }
