@@ -25,7 +25,10 @@ public sealed class Host : IAsyncDisposable
         provider = services.BuildServiceProvider();
         Engine = provider.GetRequiredService<ILoyaltyEngine>();
         Ledger = provider.GetRequiredService<ILedgerService>();
+        Identity = provider.GetRequiredService<Identity.IIdentityService>();
     }
+
+    public Identity.IIdentityService Identity { get; }
 
     public FakeClock Clock { get; }
 

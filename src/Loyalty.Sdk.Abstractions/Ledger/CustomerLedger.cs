@@ -163,9 +163,10 @@ public sealed class CustomerLedger
                 AddBucket(transfer.Ledger, transfer.BookingDate, -transfer.Shortfall, 0m);
             }
 
-            if (transfer.Kind == TransferKind.Merge && transfer.Shortfall > 0)
+            if (transfer.Kind == TransferKind.Merge)
             {
                 balance.Owed = checked(balance.Owed - transfer.Shortfall);
+                balance.LifetimeEarned = checked(balance.LifetimeEarned - transfer.Lifetime);
             }
 
             if (transfer.Kind is TransferKind.Redeem or TransferKind.Reserve)
@@ -243,9 +244,10 @@ public sealed class CustomerLedger
                 balance.Debt = checked(balance.Debt - amount);
             }
 
-            if (transfer.Kind == TransferKind.Merge && transfer.Shortfall > 0)
+            if (transfer.Kind == TransferKind.Merge)
             {
                 balance.Owed = checked(balance.Owed + transfer.Shortfall);
+                balance.LifetimeEarned = checked(balance.LifetimeEarned + transfer.Lifetime);
             }
 
             if (transfer.Kind == TransferKind.Earn)

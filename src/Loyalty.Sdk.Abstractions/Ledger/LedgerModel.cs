@@ -190,6 +190,10 @@ public sealed record LedgerTransfer
     /// <summary>Qualifying spend (base currency) added (earn) or removed (clawback), for spend-based tiers.</summary>
     public decimal Spend { get; init; }
 
+    /// <summary>Lifetime-earned points that move from the debit side's customer to the credit side's with a merge entry
+    /// (or its reversal on an unmerge); such an entry may move zero points.</summary>
+    public long Lifetime { get; init; }
+
     /// <summary>Why.</summary>
     public required LedgerReason Reason { get; init; }
 }

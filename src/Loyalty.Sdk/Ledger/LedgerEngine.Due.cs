@@ -4,7 +4,7 @@ using NodaTime;
 
 namespace Loyalty.Sdk.Ledger;
 
-/// <summary>Due work (expiry, activation, reservation timeouts, notices, tier reviews), tiers and merges.</summary>
+/// <summary>Due work (expiry, activation, reservation timeouts, notices, tier reviews) and tiers.</summary>
 public sealed partial class LedgerEngine
 {
     /// <summary>
@@ -330,113 +330,6 @@ public sealed partial class LedgerEngine
             ToKeepCurrent = Math.Max(0, Tiers.Levels[index].Threshold - qualifying),
             History = [.. state.TierHistory],
         };
-    }
-
-    /// <summary>
-    /// Moves everything of <paramref name="absorbed"/> to <paramref name="survivor"/>: open reservations are released,
-    /// then every lot moves as one <see cref="TransferKind.Merge"/> entry per lot and account (keeping its expiry or
-    /// activation), a negative balance and a recorded shortfall move too, earnings by day join the survivor's, and the
-    /// survivor keeps the higher tier. Every entry names <paramref name="mergeId"/> so that a split can reverse them.
-    /// Running it again moves nothing.
-    /// </summary>
-    public LedgerPosting Merge(CustomerLedger absorbed, CustomerLedger survivor, string mergeId, Instant now)
-    {
-        ArgumentNullException.ThrowIfNull(absorbed);
-        ArgumentNullException.ThrowIfNull(survivor);
-        var key = $"merge:{mergeId}";
-        var posting = Begin(key, now, absorbed, survivor);
-        var reason = new LedgerReason { CommandKey = key, Rule = "ledger.merge", MergeId = mergeId, Note = $"{absorbed.Customer} merged into {survivor.Customer}." };
-        foreach (var r in absorbed.Reservations.Values.Where(r => r.Open > 0).ToArray())
-        {
-            ReleaseAll(posting, absorbed, r, reason);
-        }
-
-        foreach (var lot in absorbed.Lots.ToArray())
-        {
-            foreach (var account in new[] { AccountKind.Pending, AccountKind.Available })
-            {
-                var amount = account == AccountKind.Pending ? lot.Pending : lot.Available;
-                if (amount <= 0)
-                {
-                    continue;
-                }
-
-                var id = $"{key}#{lot.Id}:{account.ToString().ToLowerInvariant()}";
-                posting.Post(new LedgerTransfer
-                {
-                    Id = id,
-                    Ledger = lot.Ledger,
-                    Debit = LedgerAccount.Of(absorbed.Customer, account),
-                    Credit = LedgerAccount.Of(survivor.Customer, account),
-                    Amount = amount,
-                    Kind = TransferKind.Merge,
-                    At = now,
-                    BookingDate = posting.BookingDate,
-                    DebitLot = lot.Id,
-                    CreditLot = id,
-                    ActivatesAt = lot.ActivatesAt,
-                    ExpiresAt = account == AccountKind.Pending ? null : lot.ExpiresAt,
-                    Reason = reason with { OrderId = lot.OrderId, Reverses = lot.Id },
-                });
-                if (account == AccountKind.Available)
-                {
-                    Settle(posting, survivor, lot.Ledger, id);
-                }
-            }
-        }
-
-        foreach (var b in absorbed.Balances.Where(b => b.Debt > 0 || b.Owed > 0).ToArray())
-        {
-            if (b.Debt > 0)
-            {
-                // The survivor takes on the debt: its available goes down, the absorbed customer's comes back to zero.
-                posting.Post(new LedgerTransfer
-                {
-                    Id = $"{key}#debt:{b.Ledger}", Ledger = b.Ledger, Amount = b.Debt, Kind = TransferKind.Merge, At = now, BookingDate = posting.BookingDate,
-                    Debit = LedgerAccount.Of(survivor.Customer, AccountKind.Available), Credit = LedgerAccount.Of(absorbed.Customer, AccountKind.Available), Reason = reason,
-                });
-            }
-
-            if (b.Owed > 0)
-            {
-                posting.Post(new LedgerTransfer
-                {
-                    Id = $"{key}#owed:{b.Ledger}", Ledger = b.Ledger, Amount = 0, Shortfall = b.Owed, Kind = TransferKind.Merge, At = now, BookingDate = posting.BookingDate,
-                    Debit = LedgerAccount.Of(absorbed.Customer, AccountKind.Available), Credit = LedgerAccount.Of(survivor.Customer, AccountKind.Available), Reason = reason,
-                });
-            }
-        }
-
-        if (absorbed.EarnBuckets.Count > 0)
-        {
-            survivor.EarnBuckets.AddRange(absorbed.EarnBuckets);
-            survivor.EarnBuckets.Sort((x, y) => x.Day.CompareTo(y.Day));
-            absorbed.EarnBuckets.Clear();
-        }
-
-        if (Tiers is not null && absorbed.Tier.Tier is not null)
-        {
-            var a = LevelIndex(absorbed.Tier.Tier);
-            var s = LevelIndex(survivor.Tier.Tier);
-            foreach (var h in absorbed.TierHistory)
-            {
-                survivor.TierHistory.Add(h with { Rule = h.Rule + "@" + absorbed.Customer.Value });
-            }
-
-            if (a > s)
-            {
-                ChangeTier(survivor, posting, survivor.Tier.Tier, absorbed.Tier.Tier, "tier.merge", Qualifying(survivor, now));
-            }
-
-            absorbed.Tier = new TierStatus();
-            EvaluateTier(survivor, posting, "tier.merge");
-        }
-
-        survivor.LastActivityAt = Max(survivor.LastActivityAt, absorbed.LastActivityAt);
-        survivor.InactivityExpiresAt = Max(survivor.InactivityExpiresAt, absorbed.InactivityExpiresAt);
-        RefreshDue(absorbed);
-        RefreshDue(survivor);
-        return posting;
     }
 
     private static Instant? Max(Instant? a, Instant? b) => a is null ? b : b is null ? a : (a > b ? a : b);

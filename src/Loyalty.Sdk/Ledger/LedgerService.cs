@@ -469,7 +469,7 @@ public sealed class LedgerService : ILedgerService
                     problems.Add($"Transfer id {t.Id} appears twice in the journal.");
                 }
 
-                if (t.Amount < 0 || (t.Amount == 0 && t.Shortfall == 0))
+                if (t.Amount < 0 || (t.Amount == 0 && t.Shortfall == 0 && t.Lifetime == 0))
                 {
                     problems.Add($"Transfer {t.Id} has amount {t.Amount}.");
                 }

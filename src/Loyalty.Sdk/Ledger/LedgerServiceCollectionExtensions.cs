@@ -27,6 +27,7 @@ public static class LedgerServiceCollectionExtensions
         builder.Services.TryAddSingleton<LedgerStage>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILedgerStage, LedgerStage>(sp => sp.GetRequiredService<LedgerStage>()));
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerMergeParticipant, LedgerStage>(sp => sp.GetRequiredService<LedgerStage>()));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerSplitParticipant, LedgerStage>(sp => sp.GetRequiredService<LedgerStage>()));
         builder.Services.TryAddSingleton<ILedgerService, LedgerService>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.Sdk.Consent.IPersonalDataContributor, LedgerPersonalData>());
         return builder;

@@ -12,7 +12,7 @@ namespace Loyalty.Sdk.Ledger;
 /// starts the window; returns and cancellations claw back in proportion and give back points paid; a merge moves
 /// lots to the survivor. Every posting is a decision in the customer's trail.
 /// </summary>
-public sealed class LedgerStage(LedgerEngines engines) : ILedgerStage, ICustomerMergeParticipant
+public sealed class LedgerStage(LedgerEngines engines) : ILedgerStage, ICustomerMergeParticipant, ICustomerSplitParticipant
 {
     /// <summary>Action of earning decisions.</summary>
     public const string PointsPosted = "points_posted";
@@ -205,6 +205,50 @@ public sealed class LedgerStage(LedgerEngines engines) : ILedgerStage, ICustomer
         {
             merge.Context.Decide(Capabilities.Ledger, "points_merged", "ledger.merge", $"{moved} points in {posting.Transfers.Count(t => t.Kind == TransferKind.Merge)} lots moved from {merge.Absorbed} to {merge.Survivor} (merge {mergeId}).",
                 new Dictionary<string, string> { ["absorbed"] = merge.Absorbed.Value, ["survivor"] = merge.Survivor.Value, ["points"] = Str(moved), ["mergeId"] = mergeId });
+        }
+    }
+
+    /// <summary>
+    /// An unmerge gives the absorbed customer back what the merge moved (<see cref="LedgerEngine.Unmerge"/>). A split of
+    /// identifiers without a merge leaves the points with the survivor: the ledger keys nothing by identifier.
+    /// </summary>
+    public async ValueTask OnSplitAsync(CustomerSplit split, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        if (split.Merge is not { } merge)
+        {
+            return;
+        }
+
+        var repo = split.Session.Ledger;
+        var survivor = await repo.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false);
+        if (survivor is null)
+        {
+            return;
+        }
+
+        var absorbed = await repo.GetAsync(split.SplitOff, cancellationToken).ConfigureAwait(false) ?? new CustomerLedger(split.SplitOff);
+        var (es, ea) = (survivor.Version, absorbed.Version);
+        var survivorJournal = await JournalAsync(repo, split.Survivor, cancellationToken).ConfigureAwait(false);
+        var absorbedJournal = await JournalAsync(repo, split.SplitOff, cancellationToken).ConfigureAwait(false);
+        var mergeId = $"{merge.Absorbed.Value}>{merge.Survivor.Value}";
+        var posting = engines.For(split.Program).Unmerge(survivor, absorbed, mergeId, merge.MergedAt, survivorJournal, absorbedJournal, split.At, split.Actor, split.Reason);
+        await repo.SaveAsync(survivor, es, posting.Transfers, cancellationToken).ConfigureAwait(false);
+        await repo.SaveAsync(absorbed, ea, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<List<LedgerTransfer>> JournalAsync(ILedgerRepository repo, CustomerId customer, CancellationToken cancellationToken)
+    {
+        const int page = 1000;
+        var all = new List<LedgerTransfer>();
+        for (var skip = 0; ; skip += page)
+        {
+            var batch = await repo.ListTransfersAsync(customer, skip, page, cancellationToken).ConfigureAwait(false);
+            all.AddRange(batch);
+            if (batch.Count < page)
+            {
+                return all;
+            }
         }
     }
 
