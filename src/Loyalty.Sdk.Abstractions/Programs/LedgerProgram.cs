@@ -179,6 +179,11 @@ public sealed record EarningConditions
 
     /// <summary>Only for orders whose eligible value is at least this (base currency).</summary>
     public decimal? MinOrderValue { get; init; }
+
+    /// <summary>A condition in the rule language (<c>docs/rules.md</c>) over the order and the customer, e.g.
+    /// <c>order_has_category("shoes") and in_segment("vip")</c>; it must hold as well as every other condition. The
+    /// traits it can use are listed in <c>docs/ledger.md</c>.</summary>
+    public string? Rule { get; init; }
 }
 
 /// <summary>Calendar period of a cap or a window.</summary>

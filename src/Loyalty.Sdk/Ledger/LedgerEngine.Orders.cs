@@ -2,6 +2,7 @@ using System.Globalization;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Validation;
+using Loyalty.Sdk.Rules;
 using NodaTime;
 
 namespace Loyalty.Sdk.Ledger;
@@ -14,7 +15,12 @@ public sealed partial class LedgerEngine
     /// ledger stage posts). <paramref name="state"/> gives the tier and the earnings already counted against caps.
     /// </summary>
     /// <exception cref="LedgerValidationException">The order's currency has no exchange rate in the program.</exception>
-    public EarningEvaluation EvaluateOrder(OrderPlaced order, CustomerLedger? state, LocalDate? birthDate, bool firstPurchase)
+    /// <param name="order">The order.</param>
+    /// <param name="state">The customer's ledger (tier, caps, balances), or <c>null</c> for a guest.</param>
+    /// <param name="birthDate">The customer's birth date (birthday-month rules).</param>
+    /// <param name="firstPurchase">Whether this is the customer's first order.</param>
+    /// <param name="facts">Profile and segments for rule-language conditions (<see cref="EarningConditions.Rule"/>).</param>
+    public EarningEvaluation EvaluateOrder(OrderPlaced order, CustomerLedger? state, LocalDate? birthDate, bool firstPurchase, EarningFacts? facts = null)
     {
         ArgumentNullException.ThrowIfNull(order);
         decimal rate = 1m;
@@ -62,6 +68,7 @@ public sealed partial class LedgerEngine
         var baseRuleOfLine = new string?[lines.Count];
         var stopped = new List<string>();
         var stop = false;
+        RuleSubject? subject = null;
         foreach (var rule in Rules)
         {
             if (stop)
@@ -73,6 +80,19 @@ public sealed partial class LedgerEngine
             if (!OrderMatches(rule.When, order, local, eligible, tier, birthDate, firstPurchase))
             {
                 continue;
+            }
+
+            string? because = null;
+            if (conditions is not null && conditions.TryGetValue(rule.Id, out var condition))
+            {
+                subject ??= new RuleSubject(slotCount) { Zone = Zone };
+                LedgerRules.Fill(condition, subject, order, eligible, rate, tier, firstPurchase, birthDate, state, Primary, facts, order.OccurredAt);
+                if (!condition.Evaluate(subject, order.OccurredAt))
+                {
+                    continue;
+                }
+
+                because = $" when {condition.Text}";
             }
 
             var code = rule.Currency ?? Primary;
@@ -127,7 +147,7 @@ public sealed partial class LedgerEngine
                 continue;
             }
 
-            plan.Add((rule, code, perLine, explanation));
+            plan.Add((rule, code, perLine, explanation + because));
             if (rule.Stop)
             {
                 stop = true;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Validation;
+using Loyalty.Sdk.Rules;
 using NodaTime;
 
 namespace Loyalty.Sdk.Ledger;
@@ -32,6 +33,8 @@ public sealed partial class LedgerEngine
     private readonly LedgerProgram ledger;
     private DayCache dayCache = new(default, default, default);
     private ExpiryCache expiryCache = new(string.Empty, default, null);
+    private readonly Dictionary<string, CompiledRule>? conditions;
+    private readonly int slotCount;
 
     /// <summary>Creates the engine for <paramref name="program"/> (a program without a ledger section gets the
     /// defaults: one <c>points</c> currency, nothing earned from orders).</summary>
@@ -44,7 +47,17 @@ public sealed partial class LedgerEngine
         currencies = ledger.Currencies.ToDictionary(c => c.Code, StringComparer.Ordinal);
         Tiers = ledger.Tiers is { Levels.Count: > 0 } t ? t : null;
         Rules = [.. ledger.EarningRules.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Priority).ThenBy(x => x.i).Select(x => x.r)];
+        if (Rules.Any(r => r.When.Rule is not null))
+        {
+            var schema = LedgerRules.CreateSchema(program);
+            conditions = Rules.Where(r => r.When.Rule is not null).ToDictionary(r => r.Id, r => RuleCompiler.Compile(r.When.Rule!, schema), StringComparer.Ordinal);
+            slotCount = schema.SlotCount;
+            ConditionsUseSegments = conditions.Values.Any(c => c.Inputs.Segments.Count > 0);
+        }
     }
+
+    /// <summary>Whether an earning rule's condition reads segment membership (the stage then loads it).</summary>
+    public bool ConditionsUseSegments { get; }
 
     /// <summary>The program.</summary>
     public LoyaltyProgram Program { get; }

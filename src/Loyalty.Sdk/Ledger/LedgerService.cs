@@ -600,6 +600,7 @@ public sealed class LedgerService : ILedgerService
         CustomerLedger? state = null;
         LocalDate? birth = null;
         var first = true;
+        EarningFacts? facts = null;
         if (customer is { } c)
         {
             var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
@@ -610,8 +611,13 @@ public sealed class LedgerService : ILedgerService
             var profile = await session.Profiles.GetAsync(id, cancellationToken).ConfigureAwait(false);
             birth = profile?.BirthDate;
             first = (profile?.Traits.Orders ?? 0) == 0;
+            facts = new EarningFacts
+            {
+                Profile = profile,
+                Segments = engine.ConditionsUseSegments ? await LedgerStage.SegmentsAsync(session, id, cancellationToken).ConfigureAwait(false) : new HashSet<string>(StringComparer.Ordinal),
+            };
         }
 
-        return engine.EvaluateOrder(order, state, birth, first);
+        return engine.EvaluateOrder(order, state, birth, first, facts);
     }
 }

@@ -76,7 +76,8 @@ public sealed class LedgerStage(LedgerEngines engines) : ILedgerStage, ICustomer
         }
 
         var first = (context.Profile?.Traits.Orders ?? 1) <= 1;
-        var evaluation = engine.EvaluateOrder(o, state, context.Profile?.BirthDate, first);
+        var facts = new EarningFacts { Profile = context.Profile, ProfileIncludesOrder = true, Segments = engine.ConditionsUseSegments ? await SegmentsAsync(context.Session, customer, cancellationToken).ConfigureAwait(false) : EmptySegments };
+        var evaluation = engine.EvaluateOrder(o, state, context.Profile?.BirthDate, first, facts);
         var order = engine.PostOrder(posting, state, o, evaluation, o.Id, paid);
         await repo.SaveAsync(state, expected, posting.Transfers, cancellationToken).ConfigureAwait(false);
         await repo.SaveOrderAsync(order, 0, cancellationToken).ConfigureAwait(false);
@@ -250,6 +251,15 @@ public sealed class LedgerStage(LedgerEngines engines) : ILedgerStage, ICustomer
                 return all;
             }
         }
+    }
+
+    private static readonly HashSet<string> EmptySegments = new(StringComparer.Ordinal);
+
+    /// <summary>The segments a customer is in (for earning-rule conditions that use <c>in_segment</c>).</summary>
+    internal static async ValueTask<IReadOnlySet<string>> SegmentsAsync(ILoyaltyStoreSession session, CustomerId customer, CancellationToken cancellationToken)
+    {
+        var state = await session.Segments.GetAsync(customer, cancellationToken).ConfigureAwait(false);
+        return state is null ? EmptySegments : new HashSet<string>(state.Memberships.Keys, StringComparer.Ordinal);
     }
 
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);

@@ -114,6 +114,7 @@ public static class ProgramValidator
         if (program.Ledger is { } ledger)
         {
             ValidateLedger(ledger, Add);
+            errors.AddRange(ValidateEarningConditions(program, ledger));
         }
 
         if (program.Consent is not null)
@@ -147,6 +148,27 @@ public static class ProgramValidator
         }
 
         return errors;
+    }
+
+    /// <summary>Earning-rule conditions in the rule language, checked against <see cref="Ledger.LedgerRules.CreateSchema"/>
+    /// (errors carry the line and column inside the condition).</summary>
+    private static IEnumerable<ValidationError> ValidateEarningConditions(LoyaltyProgram program, LedgerProgram ledger)
+    {
+        Rules.RuleSchema? schema = null;
+        var rules = ledger.EarningRules ?? [];
+        for (var i = 0; i < rules.Count; i++)
+        {
+            if (rules[i].When?.Rule is not { } condition)
+            {
+                continue;
+            }
+
+            schema ??= Ledger.LedgerRules.CreateSchema(program);
+            foreach (var e in Rules.RuleCompiler.Check(condition, schema).Errors)
+            {
+                yield return e.ToValidationError($"$.ledger.earningRules[{i}].when.rule");
+            }
+        }
     }
 
     private static void ValidateLedger(LedgerProgram ledger, Action<string, string, string> add)
