@@ -236,6 +236,9 @@ public static class ReportBuilder
             ["tiers"] = tierNode,
             ["redemptionRate"] = liability.RedemptionRate,
             ["averageDaysToRedeem"] = liability.AverageDaysToRedeem,
+            ["breakageRate"] = liability.BreakageRate,
+            ["expectedBreakage"] = liability.ExpectedBreakage,
+            ["liabilityNetOfBreakage"] = liability.ValueNetOfBreakage,
         };
     }
 

@@ -144,6 +144,23 @@ public sealed class CommandTests
         await host.AssertReconciled();
     }
 
+    [Fact]
+    public async Task Liability_shows_observed_breakage_and_the_value_net_of_expected_breakage()
+    {
+        await using var host = new Host();
+        await host.Ledger.ExecuteAsync(Host.Tenant, Earn("k1", 300));
+        await host.Ledger.ExecuteAsync(Host.Tenant, new RedeemCommand { IdempotencyKey = "r1", Customer = Ann, Points = 300 });
+        await host.Ledger.ExecuteAsync(Host.Tenant, Earn("k2", 100));
+        host.Clock.Advance(Duration.FromDays(400));
+        await host.Ledger.RunDueWorkAsync(Host.Tenant, host.Now); // the 100 expire: 100 of the 400 settled points broke
+        await host.Ledger.ExecuteAsync(Host.Tenant, Earn("k3", 1000));
+        var liability = Assert.Single(await host.Ledger.GetLiabilityAsync(Host.Tenant), l => l.Ledger == "points");
+        Assert.Equal((300L, 100L, 1000L), (liability.Redeemed, liability.Expired, liability.Outstanding));
+        Assert.Equal(0.25, liability.BreakageRate);
+        Assert.Equal(250, liability.ExpectedBreakage);
+        Assert.Equal((10.00m, 7.50m), (liability.Value, liability.ValueNetOfBreakage)); // 0.01 EUR per point
+    }
+
     [Theory]
     [InlineData(ExpiryKind.FixedDate, ExpiryRounding.None, 0, "2025-12-31", "2025-12-31T23:00:00Z")]
     [InlineData(ExpiryKind.EndOfPeriod, ExpiryRounding.Quarter, 1, null, "2025-06-30T22:00:00Z")]

@@ -211,6 +211,18 @@ public sealed record LedgerLiability
 
     /// <summary>Mean days from a lot's creation to the redemptions that used it (weighted by points).</summary>
     public double AverageDaysToRedeem { get; init; }
+
+    /// <summary>Observed breakage: the share of points whose fate is known that expired instead of being redeemed,
+    /// expired ÷ (expired + redeemed); 0 before anything was redeemed or expired.</summary>
+    public double BreakageRate { get; init; }
+
+    /// <summary>Points of the outstanding available and pending balance expected never to be redeemed
+    /// (<see cref="BreakageRate"/> × (available + pending), rounded; reserved points are expected to be redeemed).</summary>
+    public long ExpectedBreakage { get; init; }
+
+    /// <summary>The liability net of expected breakage, (outstanding − expected breakage) × value per point: the
+    /// figure a finance team books under IFRS 15 / ASC 606 before its own adjustments.</summary>
+    public decimal ValueNetOfBreakage { get; init; }
 }
 
 /// <summary>What a reconciliation proved.</summary>

@@ -421,6 +421,8 @@ public sealed class LedgerService : ILedgerService
             var (available, pending, reserved) = totals.GetValueOrDefault(code);
             var outstanding = available + pending + reserved;
             var (days, points) = weighted.GetValueOrDefault(code);
+            var breakageRate = expiredPoints + redeemed <= 0 ? 0d : Math.Round(expiredPoints / (double)(expiredPoints + redeemed), 4);
+            var expectedBreakage = (long)Math.Round(Math.Max(0, available + pending) * breakageRate, MidpointRounding.AwayFromZero);
             result.Add(new LedgerLiability
             {
                 Ledger = code,
@@ -440,6 +442,9 @@ public sealed class LedgerService : ILedgerService
                     .Select(b => new LiabilityBucket(b.Key.Month, b.Value, decimal.Round(b.Value * currency.ValuePerPoint, 2)))],
                 RedemptionRate = issued == 0 ? 0 : Math.Round(redeemed / (double)issued, 4),
                 AverageDaysToRedeem = points == 0 ? 0 : Math.Round(days / points, 1),
+                BreakageRate = breakageRate,
+                ExpectedBreakage = expectedBreakage,
+                ValueNetOfBreakage = decimal.Round((outstanding - expectedBreakage) * currency.ValuePerPoint, 2),
             });
         }
 
