@@ -371,7 +371,7 @@ public sealed partial class LedgerEngine
     }
 
     /// <summary>Creates an empty posting for a command key at <paramref name="now"/>.</summary>
-    public LedgerPosting Begin(string key, Instant now, params CustomerLedger[] states) => new(key, now, BookingDay(now), states);
+    public LedgerPosting Begin(string key, Instant now, CustomerLedger state, CustomerLedger? other = null) => new(key, now, BookingDay(now), state, other);
 
     /// <summary>Redeems up to <paramref name="points"/> (what is spendable) for an order paid with points; returns the
     /// points actually redeemed.</summary>

@@ -87,23 +87,20 @@ public sealed partial class LedgerEngine
         var posting = command is TransferPointsCommand
             ? new LedgerPosting(command.IdempotencyKey, now, BookingDay(now), state, counterparty ?? throw new ArgumentNullException(nameof(counterparty)))
             : new LedgerPosting(command.IdempotencyKey, now, BookingDay(now), state);
+        if (command is EarnCommand e)
+        {
+            // The hot path: one reason, one lot.
+            RequirePositive(e.Points, "$.points");
+            RequireCredit(state, code, e.Points);
+            var earned = new LedgerReason { CommandKey = command.IdempotencyKey, Actor = command.Actor, Note = command.Note, Rule = e.Rule, OrderId = e.OrderId };
+            Credit(posting, state, code, e.Points, TransferKind.Earn, AccountKind.Issuance, earned, pendingUntil: e.PendingUntil is { } until && until > now ? until : null);
+            EvaluateTier(state, posting, "ledger.earn");
+            return posting;
+        }
+
         var reason = new LedgerReason { CommandKey = command.IdempotencyKey, Actor = command.Actor, Note = command.Note };
         switch (command)
         {
-            case EarnCommand e:
-                RequirePositive(e.Points, "$.points");
-                RequireCredit(state, code, e.Points);
-                if (e.PendingUntil is { } until && until > now)
-                {
-                    Credit(posting, state, code, e.Points, TransferKind.Earn, AccountKind.Issuance, reason with { Rule = e.Rule, OrderId = e.OrderId }, pendingUntil: until);
-                }
-                else
-                {
-                    Credit(posting, state, code, e.Points, TransferKind.Earn, AccountKind.Issuance, reason with { Rule = e.Rule, OrderId = e.OrderId });
-                }
-
-                EvaluateTier(state, posting, "ledger.earn");
-                break;
             case RedeemCommand r:
                 RequirePositive(r.Points, "$.points");
                 Debit(posting, state, code, r.Points, TransferKind.Redeem, AccountKind.Redeemed, reason with { OrderId = r.OrderId, Rule = "ledger.redeem" });
@@ -175,12 +172,8 @@ public sealed partial class LedgerEngine
                 throw new LedgerException("unsupported_command", $"{command.GetType().Name} is not a ledger command this engine knows.");
         }
 
-        if (command is not EarnCommand)
-        {
-            // Credits lower the due instant as they go (NoteDue); anything else recomputes it.
-            RefreshDue(state);
-        }
-
+        // Credits lower the due instant as they go (NoteDue, the earn path above); anything else recomputes it.
+        RefreshDue(state);
         return posting;
     }
 

@@ -9,17 +9,21 @@ namespace Loyalty.Sdk.Ledger;
 /// </summary>
 public sealed class LedgerPosting
 {
-    private readonly List<LedgerTransfer> transfers = [];
-    private readonly List<LedgerSignal> signals = [];
-    private readonly CustomerLedger[] states;
+    private readonly List<LedgerTransfer> transfers = new(1);
+    private List<LedgerSignal>? signals;
+
+    // The states the entries are applied to: one (most commands) or two (member transfers, merges), without an array.
+    private readonly CustomerLedger first;
+    private readonly CustomerLedger? second;
     private int counter;
 
-    internal LedgerPosting(string key, Instant now, LocalDate bookingDate, params CustomerLedger[] states)
+    internal LedgerPosting(string key, Instant now, LocalDate bookingDate, CustomerLedger state, CustomerLedger? other = null)
     {
         Key = key;
         Now = now;
         BookingDate = bookingDate;
-        this.states = states;
+        first = state;
+        second = other;
     }
 
     /// <summary>The command's idempotency key (prefix of every entry id).</summary>
@@ -35,7 +39,7 @@ public sealed class LedgerPosting
     public IReadOnlyList<LedgerTransfer> Transfers => transfers;
 
     /// <summary>Signals raised.</summary>
-    public IReadOnlyList<LedgerSignal> Signals => signals;
+    public IReadOnlyList<LedgerSignal> Signals => (IReadOnlyList<LedgerSignal>?)signals ?? [];
 
     /// <summary>Points a clawback could not collect.</summary>
     public long Shortfall { get; internal set; }
@@ -43,7 +47,10 @@ public sealed class LedgerPosting
     /// <summary>Whether the tier changed.</summary>
     public bool TierChanged { get; internal set; }
 
-    internal string NextId(string? suffix = null) => suffix is null ? $"{Key}#{counter++}" : $"{Key}#{suffix}";
+    internal string NextId(string? suffix = null) => suffix is not null ? string.Concat(Key, "#", suffix)
+        : counter < Digits.Length ? string.Concat(Key, Digits[counter++]) : $"{Key}#{counter++}";
+
+    private static readonly string[] Digits = ["#0", "#1", "#2", "#3", "#4", "#5", "#6", "#7", "#8", "#9"];
 
     /// <summary>A transfer of this posting, with the next id and the posting's instant and booking date.</summary>
     internal LedgerTransfer Transfer(
@@ -66,14 +73,12 @@ public sealed class LedgerPosting
 
     internal LedgerTransfer Post(LedgerTransfer transfer)
     {
-        foreach (var s in states)
-        {
-            s.Apply(transfer);
-        }
+        first.Apply(transfer);
+        second?.Apply(transfer);
 
         transfers.Add(transfer);
         return transfer;
     }
 
-    internal void Signal(LedgerSignal signal) => signals.Add(signal);
+    internal void Signal(LedgerSignal signal) => (signals ??= []).Add(signal);
 }
