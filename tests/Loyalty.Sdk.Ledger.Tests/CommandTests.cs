@@ -145,6 +145,49 @@ public sealed class CommandTests
     }
 
     [Fact]
+    public async Task A_cap_that_includes_manual_earns_limits_earn_commands_and_orders_together()
+    {
+        var simple = Programs.Simple(pendingDays: 0, start: PendingStart.Placement);
+        var program = simple with { Ledger = simple.Ledger! with { Caps = [new EarningCap { Period = CapPeriod.Day, MaxPoints = 100, IncludeManualEarns = true }] } };
+        await using var host = new Host(program);
+        var first = await host.Ledger.ExecuteAsync(Host.Tenant, Earn("review", 80) with { Rule = "review_bonus" });
+        Assert.Equal((80L, 0L), (first.Net, first.Capped));
+        var second = await host.Ledger.ExecuteAsync(Host.Tenant, Earn("referral", 50) with { Rule = "referral_bonus" });
+        Assert.Equal((20L, 30L), (second.Net, second.Capped));
+        var replay = await host.Ledger.ExecuteAsync(Host.Tenant, Earn("referral", 50) with { Rule = "referral_bonus" });
+        Assert.Equal((true, 30L), (replay.Replayed, replay.Capped));
+        var full = await host.Ledger.ExecuteAsync(Host.Tenant, Earn("late", 10));
+        Assert.Equal((0L, 10L), (full.Net, full.Capped));
+        Assert.Empty(full.Transfers);
+
+        // Adjustments are never capped; the next day the cap starts over.
+        await host.Ledger.ExecuteAsync(Host.Tenant, new AdjustCommand { IdempotencyKey = "goodwill", Customer = Ann, Points = 40, Actor = "ops", Note = "late parcel" });
+        host.Clock.Advance(Duration.FromDays(1));
+        Assert.Equal(10, (await host.Ledger.ExecuteAsync(Host.Tenant, Earn("next-day", 10))).Net);
+        Assert.Equal(80 + 20 + 40 + 10, (await host.Balance(Ann)).Available);
+        await host.AssertReconciled();
+    }
+
+    [Fact]
+    public async Task Caps_without_manual_earns_leave_earn_commands_alone_and_a_reversed_manual_earn_does_not_touch_tier_qualification()
+    {
+        var tiers = new TierProgram { Basis = TierBasis.PointsEarned, Levels = [new TierLevel { Id = "base", Threshold = 0 }, new TierLevel { Id = "silver", Threshold = 100 }] };
+        var simple = Programs.Simple(pendingDays: 0, start: PendingStart.Placement, tiers: tiers);
+        var program = simple with { Ledger = simple.Ledger! with { Caps = [new EarningCap { Period = CapPeriod.Day, MaxPoints = 10 }] } };
+        await using var host = new Host(program);
+        var bonus = await host.Ledger.ExecuteAsync(Host.Tenant, Earn("bonus", 500));
+        Assert.Equal((500L, 0L), (bonus.Net, bonus.Capped));
+        var order = await host.Ingest(host.Order("ann@example.com", "O-1", 100m));
+        var customer = order.Customer!.Value;
+        Assert.Equal(10, (await host.Balance(customer)).Available); // the order is capped at 10; Ann (the command's customer) is someone else
+        await host.Ledger.ExecuteAsync(Host.Tenant, new ReverseCommand { IdempotencyKey = "undo", Customer = Ann, TransferId = bonus.Transfers[0].Id });
+        Assert.Equal(0, (await host.Balance(Ann)).Available);
+        var progress = await host.Ledger.GetTierAsync(Host.Tenant, Ann);
+        Assert.Equal(0m, progress.Qualifying); // manual earns never counted for tiers, so their reversal takes nothing off
+        await host.AssertReconciled();
+    }
+
+    [Fact]
     public async Task Liability_shows_observed_breakage_and_the_value_net_of_expected_breakage()
     {
         await using var host = new Host();

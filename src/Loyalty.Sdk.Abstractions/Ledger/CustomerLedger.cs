@@ -32,8 +32,12 @@ public sealed class CustomerLedger
     /// <summary>Reservations by id (closed ones are kept so that late captures are refused with a reason).</summary>
     public Dictionary<string, LedgerReservation> Reservations { get; init; } = new(StringComparer.Ordinal);
 
-    /// <summary>Earnings by booking day (kept about 800 days).</summary>
+    /// <summary>Earnings from orders by booking day (kept about 800 days): tier qualification and caps.</summary>
     public List<EarnBucket> EarnBuckets { get; init; } = [];
+
+    /// <summary>Points granted by earn commands without an order, by booking day (kept about 800 days): caps that
+    /// include manual earns.</summary>
+    public List<EarnBucket> ManualEarnBuckets { get; init; } = [];
 
     /// <summary>The tier status.</summary>
     public TierStatus Tier { get; set; } = new();
@@ -91,6 +95,7 @@ public sealed class CustomerLedger
             Balances = [.. Balances],
             Lots = [.. Lots],
             EarnBuckets = [.. EarnBuckets],
+            ManualEarnBuckets = [.. ManualEarnBuckets],
             Tier = Tier,
             TierHistory = [.. TierHistory],
             LastActivityAt = LastActivityAt,
@@ -148,7 +153,7 @@ public sealed class CustomerLedger
                 if (transfer.Kind != TransferKind.Recover)
                 {
                     balance.LifetimeEarned = checked(balance.LifetimeEarned - amount);
-                    AddBucket(transfer.Ledger, transfer.BookingDate, -amount, -transfer.Spend);
+                    AddBucket(transfer.Reason.OrderId is null ? ManualEarnBuckets : EarnBuckets, transfer.Ledger, transfer.BookingDate, -amount, -transfer.Spend);
                 }
                 else
                 {
@@ -160,7 +165,7 @@ public sealed class CustomerLedger
             {
                 balance.Owed = checked(balance.Owed + transfer.Shortfall);
                 balance.LifetimeEarned = checked(balance.LifetimeEarned - transfer.Shortfall);
-                AddBucket(transfer.Ledger, transfer.BookingDate, -transfer.Shortfall, 0m);
+                AddBucket(EarnBuckets, transfer.Ledger, transfer.BookingDate, -transfer.Shortfall, 0m);
             }
 
             if (transfer.Kind == TransferKind.Merge)
@@ -253,10 +258,7 @@ public sealed class CustomerLedger
             if (transfer.Kind == TransferKind.Earn)
             {
                 balance.LifetimeEarned = checked(balance.LifetimeEarned + amount);
-                if (transfer.Reason.OrderId is not null)
-                {
-                    AddBucket(transfer.Ledger, transfer.BookingDate, amount, transfer.Spend);
-                }
+                AddBucket(transfer.Reason.OrderId is null ? ManualEarnBuckets : EarnBuckets, transfer.Ledger, transfer.BookingDate, amount, transfer.Spend);
 
                 LastActivityAt = Max(LastActivityAt, transfer.At);
             }
@@ -346,9 +348,9 @@ public sealed class CustomerLedger
         }
     }
 
-    private void AddBucket(string ledger, LocalDate day, long points, decimal spend)
+    private static void AddBucket(List<EarnBucket> buckets, string ledger, LocalDate day, long points, decimal spend)
     {
-        var span = CollectionsMarshal.AsSpan(EarnBuckets);
+        var span = CollectionsMarshal.AsSpan(buckets);
         for (var i = span.Length - 1; i >= 0 && i >= span.Length - 8; i--)
         {
             if (span[i].Day == day && string.Equals(span[i].Ledger, ledger, StringComparison.Ordinal))
@@ -358,10 +360,10 @@ public sealed class CustomerLedger
             }
         }
 
-        EarnBuckets.Add(new EarnBucket(ledger, day, points, spend));
-        if (EarnBuckets.Count > 64 && EarnBuckets[0].Day < day.PlusDays(-(int)BucketRetention.TotalDays))
+        buckets.Add(new EarnBucket(ledger, day, points, spend));
+        if (buckets.Count > 64 && buckets[0].Day < day.PlusDays(-(int)BucketRetention.TotalDays))
         {
-            EarnBuckets.RemoveAll(b => b.Day < day.PlusDays(-(int)BucketRetention.TotalDays));
+            buckets.RemoveAll(b => b.Day < day.PlusDays(-(int)BucketRetention.TotalDays));
         }
     }
 

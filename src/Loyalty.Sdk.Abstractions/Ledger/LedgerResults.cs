@@ -25,6 +25,9 @@ public sealed record LedgerResult
     /// <summary>Points a clawback could not collect.</summary>
     public long Shortfall { get; init; }
 
+    /// <summary>Points an earn command asked for that a cap (<c>includeManualEarns</c>) did not let through.</summary>
+    public long Capped { get; init; }
+
     /// <summary>Signals raised (tier changes...).</summary>
     public IReadOnlyList<LedgerSignal> Signals { get; init; } = [];
 

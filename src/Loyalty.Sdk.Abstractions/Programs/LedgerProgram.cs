@@ -211,6 +211,11 @@ public sealed record EarningCap
 
     /// <summary>The currency capped (default: primary).</summary>
     public string? Currency { get; init; }
+
+    /// <summary>Also count and cap points granted by earn commands without an order (review or referral bonuses sent
+    /// by the host): such a command earns what is left of the period and reports the rest as capped. Adjustments are
+    /// never capped.</summary>
+    public bool IncludeManualEarns { get; init; }
 }
 
 /// <summary>What never earns points.</summary>

@@ -95,6 +95,13 @@ public sealed partial class LedgerEngine
             });
         }
 
+        if (absorbed.ManualEarnBuckets.Count > 0)
+        {
+            survivor.ManualEarnBuckets.AddRange(absorbed.ManualEarnBuckets);
+            survivor.ManualEarnBuckets.Sort((x, y) => x.Day.CompareTo(y.Day));
+            absorbed.ManualEarnBuckets.Clear();
+        }
+
         if (absorbed.EarnBuckets.Count > 0)
         {
             survivor.EarnBuckets.AddRange(absorbed.EarnBuckets);
@@ -290,13 +297,17 @@ public sealed partial class LedgerEngine
 
         // 4. Earnings by day (tier qualification) go back to the absorbed customer.
         var stamp = mergedAt;
-        foreach (var (ledgerCode, day, points, spend) in OwnEarnings(absorbed.Customer, absorbedJournal, stamp))
+        foreach (var manual in new[] { false, true })
         {
-            TakeBucket(survivor, ledgerCode, day, points, spend);
-            absorbed.EarnBuckets.Add(new EarnBucket(ledgerCode, day, points, spend));
-        }
+            var (mine, theirs) = manual ? (absorbed.ManualEarnBuckets, survivor.ManualEarnBuckets) : (absorbed.EarnBuckets, survivor.EarnBuckets);
+            foreach (var (ledgerCode, day, points, spend) in OwnEarnings(absorbed.Customer, absorbedJournal, stamp, manual))
+            {
+                TakeBucket(theirs, ledgerCode, day, points, spend);
+                mine.Add(new EarnBucket(ledgerCode, day, points, spend));
+            }
 
-        absorbed.EarnBuckets.Sort((x, y) => x.Day.CompareTo(y.Day));
+            mine.Sort((x, y) => x.Day.CompareTo(y.Day));
+        }
 
         // 5. Tiers: the absorbed customer's history leaves the survivor; a tier reached through the merge is undone.
         if (Tiers is not null)
@@ -344,18 +355,18 @@ public sealed partial class LedgerEngine
 
     /// <summary>The absorbed customer's own earnings by (currency, day) before the merge, as the state's
     /// <see cref="CustomerLedger.Apply(LedgerTransfer)"/> counts them.</summary>
-    private static IEnumerable<(string Ledger, LocalDate Day, long Points, decimal Spend)> OwnEarnings(CustomerId customer, IReadOnlyList<LedgerTransfer> journal, Instant before)
+    private static IEnumerable<(string Ledger, LocalDate Day, long Points, decimal Spend)> OwnEarnings(CustomerId customer, IReadOnlyList<LedgerTransfer> journal, Instant before, bool manual)
     {
         var sums = new SortedDictionary<(string, LocalDate), (long Points, decimal Spend)>();
         foreach (var t in journal)
         {
-            if (t.At >= before)
+            if (t.At >= before || (t.Reason.OrderId is null) != manual)
             {
                 continue;
             }
 
             (long p, decimal s) delta = (0, 0m);
-            if (t.Credit.Customer == customer && t.Kind == TransferKind.Earn && t.Reason.OrderId is not null)
+            if (t.Credit.Customer == customer && t.Kind == TransferKind.Earn)
             {
                 delta = (t.Amount, t.Spend);
             }
@@ -381,12 +392,12 @@ public sealed partial class LedgerEngine
         }
     }
 
-    /// <summary>Takes earnings of one (currency, day) off a state's buckets (buckets already pruned are left alone).</summary>
-    private static void TakeBucket(CustomerLedger state, string ledger, LocalDate day, long points, decimal spend)
+    /// <summary>Takes earnings of one (currency, day) off buckets (buckets already pruned are left alone).</summary>
+    private static void TakeBucket(List<EarnBucket> buckets, string ledger, LocalDate day, long points, decimal spend)
     {
-        for (var i = 0; i < state.EarnBuckets.Count && (points != 0 || spend != 0); i++)
+        for (var i = 0; i < buckets.Count && (points != 0 || spend != 0); i++)
         {
-            var b = state.EarnBuckets[i];
+            var b = buckets[i];
             if (b.Day != day || !string.Equals(b.Ledger, ledger, StringComparison.Ordinal))
             {
                 continue;
@@ -394,11 +405,11 @@ public sealed partial class LedgerEngine
 
             var p = points > 0 ? Math.Min(points, b.Points) : points;
             var s = spend > 0 ? Math.Min(spend, b.Spend) : spend;
-            state.EarnBuckets[i] = b with { Points = b.Points - p, Spend = b.Spend - s };
+            buckets[i] = b with { Points = b.Points - p, Spend = b.Spend - s };
             points -= p;
             spend -= s;
         }
 
-        state.EarnBuckets.RemoveAll(b => b.Points == 0 && b.Spend == 0);
+        buckets.RemoveAll(b => b.Points == 0 && b.Spend == 0);
     }
 }

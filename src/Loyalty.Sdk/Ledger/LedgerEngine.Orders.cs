@@ -183,7 +183,7 @@ public sealed partial class LedgerEngine
         foreach (var cap in ledger.Caps)
         {
             var code = cap.Currency ?? Primary;
-            var used = state is null ? 0 : UsedInPeriod(state, code, cap.Period, local);
+            var used = state is null ? 0 : UsedInPeriod(state, code, cap.Period, local, cap.IncludeManualEarns);
             var room = Math.Max(0, cap.MaxPoints - used);
             var total = rounded.Where(r => r.Component.Ledger == code).Sum(r => r.Component.Points);
             var excess = total - room;
@@ -277,7 +277,7 @@ public sealed partial class LedgerEngine
         return result;
     }
 
-    private static long UsedInPeriod(CustomerLedger state, string code, CapPeriod period, LocalDate day)
+    private static long UsedInPeriod(CustomerLedger state, string code, CapPeriod period, LocalDate day, bool includeManual)
     {
         var (from, to) = period switch
         {
@@ -294,7 +294,36 @@ public sealed partial class LedgerEngine
             }
         }
 
+        if (includeManual)
+        {
+            foreach (var b in state.ManualEarnBuckets)
+            {
+                if (b.Day >= from && b.Day <= to && b.Ledger == code)
+                {
+                    used += b.Points;
+                }
+            }
+        }
+
         return used;
+    }
+
+    /// <summary>What is left of <paramref name="points"/> after the caps that include manual earns; the rest is
+    /// recorded as capped on the posting.</summary>
+    private long CapManualEarn(LedgerPosting posting, CustomerLedger state, string code, long points)
+    {
+        var granted = points;
+        foreach (var cap in ledger.Caps)
+        {
+            if (cap.IncludeManualEarns && string.Equals(cap.Currency ?? Primary, code, StringComparison.Ordinal))
+            {
+                var room = Math.Max(0, cap.MaxPoints - UsedInPeriod(state, code, cap.Period, posting.BookingDate, includeManual: true));
+                granted = Math.Min(granted, room);
+            }
+        }
+
+        posting.Capped = points - granted;
+        return granted;
     }
 
     private static bool OrderMatches(EarningConditions when, OrderPlaced order, LocalDate day, decimal eligible, string? tier, LocalDate? birthDate, bool firstPurchase) =>

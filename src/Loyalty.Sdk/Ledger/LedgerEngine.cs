@@ -35,6 +35,7 @@ public sealed partial class LedgerEngine
     private ExpiryCache expiryCache = new(string.Empty, default, null);
     private readonly Dictionary<string, CompiledRule>? conditions;
     private readonly int slotCount;
+    private readonly bool manualCaps;
 
     /// <summary>Creates the engine for <paramref name="program"/> (a program without a ledger section gets the
     /// defaults: one <c>points</c> currency, nothing earned from orders).</summary>
@@ -46,6 +47,7 @@ public sealed partial class LedgerEngine
         Zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(program.DefaultTimeZone) ?? DateTimeZone.Utc;
         currencies = ledger.Currencies.ToDictionary(c => c.Code, StringComparer.Ordinal);
         Tiers = ledger.Tiers is { Levels.Count: > 0 } t ? t : null;
+        manualCaps = ledger.Caps.Any(c => c.IncludeManualEarns);
         Rules = [.. ledger.EarningRules.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Priority).ThenBy(x => x.i).Select(x => x.r)];
         if (Rules.Any(r => r.When.Rule is not null))
         {
@@ -92,8 +94,13 @@ public sealed partial class LedgerEngine
             // The hot path: one reason, one lot.
             RequirePositive(e.Points, "$.points");
             RequireCredit(state, code, e.Points);
-            var earned = new LedgerReason { CommandKey = command.IdempotencyKey, Actor = command.Actor, Note = command.Note, Rule = e.Rule, OrderId = e.OrderId };
-            Credit(posting, state, code, e.Points, TransferKind.Earn, AccountKind.Issuance, earned, pendingUntil: e.PendingUntil is { } until && until > now ? until : null);
+            var points = e.OrderId is null && manualCaps ? CapManualEarn(posting, state, code, e.Points) : e.Points;
+            if (points > 0)
+            {
+                var earned = new LedgerReason { CommandKey = command.IdempotencyKey, Actor = command.Actor, Note = command.Note, Rule = e.Rule, OrderId = e.OrderId };
+                Credit(posting, state, code, points, TransferKind.Earn, AccountKind.Issuance, earned, pendingUntil: e.PendingUntil is { } until && until > now ? until : null);
+            }
+
             EvaluateTier(state, posting, "ledger.earn");
             return posting;
         }

@@ -112,6 +112,10 @@ public sealed class LedgerPersonalData : IPersonalDataContributor
         {
             ["ledger"] = b.Ledger, ["day"] = LocalDatePattern.Iso.Format(b.Day), ["points"] = b.Points, ["spend"] = b.Spend,
         })]),
+        ["manualEarnings"] = new JsonArray([.. s.ManualEarnBuckets.Select(b => (JsonNode)new JsonObject
+        {
+            ["ledger"] = b.Ledger, ["day"] = LocalDatePattern.Iso.Format(b.Day), ["points"] = b.Points,
+        })]),
         ["lastActivityAt"] = s.LastActivityAt?.ToString(),
         ["inactivityExpiresAt"] = s.InactivityExpiresAt?.ToString(),
     };

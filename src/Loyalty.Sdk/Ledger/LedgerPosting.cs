@@ -44,6 +44,9 @@ public sealed class LedgerPosting
     /// <summary>Points a clawback could not collect.</summary>
     public long Shortfall { get; internal set; }
 
+    /// <summary>Points a cap kept an earn command from granting.</summary>
+    public long Capped { get; internal set; }
+
     /// <summary>Whether the tier changed.</summary>
     public bool TierChanged { get; internal set; }
 

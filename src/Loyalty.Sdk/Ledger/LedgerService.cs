@@ -140,6 +140,7 @@ public sealed class LedgerService : ILedgerService
             Transfers = posting.Transfers,
             Balances = [.. state.Balances],
             Shortfall = posting.Shortfall,
+            Capped = posting.Capped,
             Signals = posting.Signals,
             Net = Net(posting.Transfers, customer),
         };

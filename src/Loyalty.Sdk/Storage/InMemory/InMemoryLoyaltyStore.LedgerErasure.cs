@@ -113,6 +113,7 @@ public sealed partial class InMemoryLoyaltyStore
 
                     merged.Lots.AddRange(s.Lots.Select(l => l with { Id = Rename(l.Id)!, OrderId = Rename(l.OrderId) }));
                     merged.EarnBuckets.AddRange(s.EarnBuckets);
+                    merged.ManualEarnBuckets.AddRange(s.ManualEarnBuckets);
                     foreach (var r in s.Reservations.Values)
                     {
                         var copy = new LedgerReservation
