@@ -140,4 +140,55 @@ public sealed class CapabilityErasureTests
         Assert.Single(fresh["customerIds"]!.AsArray());
         Assert.Null(fresh["predictive"]);
     }
+
+    [Fact]
+    public async Task Journey_instances_do_not_link_rules_reviews_and_sharing_counts_are_exported_or_erased()
+    {
+        var host = TestHost.Create(capabilities: b => b.AddJourneys(o => o.Journeys.Add(Journeys.JourneyTemplates.WelcomeSeries with { HoldoutPercent = 0 })));
+        await using var _ = host;
+        var a = await host.SignUpAsync(EmailA, Phone, givenName: GivenName, at: host.Now - Duration.FromDays(2));
+        var other = await host.SignUpAsync("someone.else@example.org", at: host.Now - Duration.FromDays(1));
+
+        // A split leaves a "do not link again" rule naming the customer; a queued review names it too.
+        var identity = host.Provider.GetRequiredService<Identity.IIdentityService>();
+        var split = await identity.SplitAsync(host.Tenant, a, TestHost.Email(EmailA), "agent-7", "shared family phone");
+        var session = await host.Store.OpenSessionAsync(host.Tenant);
+        await using (session)
+        {
+            await session.IdentityControls.SaveReviewAsync(new Identity.MergeReview(a, other, 0.97, 11.2, [$"given name '{GivenName}' agrees"], host.Now));
+            await session.CommitAsync();
+        }
+
+        var export = await host.PersonalData.ExportAsync(host.Tenant, a);
+        var instance = Assert.Single(export["journeys"]!["instances"]!.AsArray());
+        Assert.Equal("welcome_series", instance!["journey"]!.GetValue<string>());
+
+        var before = host.Store.AllTenants().Single().Data;
+        Assert.Contains(ErasureTests.ScanObject(before.Extension<JourneyData>()), s => s.Contains(a.Value, StringComparison.Ordinal));
+        Assert.Contains(ErasureTests.ScanObject(before.Extension<IdentityControlData>()), s => s.Contains(GivenName, StringComparison.Ordinal));
+
+        var receipt = await host.PersonalData.EraseAsync(host.Tenant, a, "dpo@acme");
+        Assert.Contains("journeys", receipt.Sections);
+        Assert.Contains("identityControls", receipt.Sections);
+        var personal = new[] { Phone, "33611223344", GivenName };
+        var found = ErasureTests.Scan(host.Store).Where(s => personal.Any(p => s.Contains(p, StringComparison.OrdinalIgnoreCase))).ToArray();
+        Assert.True(found.Length == 0, string.Join(" | ", found));
+
+        // The customer id is gone from journeys and identity controls. (It stays in the audit trail of the customer the
+        // split created, whose history it is: "email removed from <id>".)
+        var data = host.Store.AllTenants().Single().Data;
+        foreach (var part in new object[] { data.Extension<JourneyData>(), data.Extension<IdentityControlData>() })
+        {
+            Assert.DoesNotContain(ErasureTests.ScanObject(part), s => s.Contains(a.Value, StringComparison.Ordinal) || s.Contains(GivenName, StringComparison.Ordinal));
+        }
+
+        session = await host.Store.OpenSessionAsync(host.Tenant);
+        await using (session)
+        {
+            Assert.Empty(await session.Journeys.ListForCustomerAsync(a));
+            Assert.False(await session.IdentityControls.IsDoNotLinkAsync(a, split.Other));
+            Assert.Empty(await session.IdentityControls.ListReviewsAsync());
+            Assert.NotEmpty(await session.Journeys.ListForCustomerAsync(other)); // someone else's journey is untouched
+        }
+    }
 }

@@ -79,6 +79,11 @@ namespace Loyalty.Sdk.Identity
 
         /// <summary>Active (not absorbed) customers' identities as committed, in a stable order, paged.</summary>
         ValueTask<IReadOnlyList<CustomerIdentity>> ListCustomersAsync(int skip, int take, CancellationToken cancellationToken = default);
+
+        /// <summary>GDPR erasure: removes <paramref name="customer"/> from the sharing counts of
+        /// <paramref name="identifiers"/> (the values it held) and deletes the "do not link again" rules and merge
+        /// reviews that name it. Blocked values stay (they protect everyone). Applied on commit.</summary>
+        ValueTask EraseCustomerAsync(CustomerId customer, IReadOnlyList<Identifier> identifiers, CancellationToken cancellationToken = default);
     }
 }
 

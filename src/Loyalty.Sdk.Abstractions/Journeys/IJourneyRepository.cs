@@ -23,4 +23,8 @@ public interface IJourneyRepository
 
     /// <summary>The counters of every journey.</summary>
     ValueTask<IReadOnlyList<JourneyStats>> GetStatsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>GDPR erasure: deletes every journey instance of <paramref name="customer"/> with its timers (the
+    /// journeys' counters are aggregates and stay). Applied on commit; the session no longer sees the instances.</summary>
+    ValueTask EraseCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
 }

@@ -140,6 +140,41 @@ public abstract class IdentityControlsConformance<TFixture>(TFixture fixture) : 
         Assert.Equal(MergeReviewStatus.Rejected, queue.Single(r => r.Left == Bob || r.Right == Bob).Status);
     }
 
+    /// <summary>Erasing a customer removes it from the sharing counts of the identifiers given and deletes the rules
+    /// and reviews that name it (only those), on commit; blocks stay.</summary>
+    [Fact]
+    public virtual async Task Erasure_removes_the_customer_from_sharing_rules_and_reviews()
+    {
+        var shared = Email("family@conformance.example");
+        await WriteAsync(async s =>
+        {
+            await s.IdentityControls.RecordSharingAsync(shared, Ada, 5);
+            await s.IdentityControls.RecordSharingAsync(shared, Bob, 5);
+            await s.IdentityControls.RecordSharingAsync(Email("ada@conformance.example"), Ada, 5);
+            await s.IdentityControls.AddDoNotLinkAsync(new DoNotLinkRule(Ada, Bob, "staff-1", "different people", At(1)));
+            await s.IdentityControls.AddDoNotLinkAsync(new DoNotLinkRule(Bob, Cyd, "staff-1", "different people", At(2)));
+            await s.IdentityControls.SaveReviewAsync(new MergeReview(Cyd, Ada, 0.91, 10.25, ["name: Ada Lovelace (+10.25)"], At(3)));
+            await s.IdentityControls.SaveReviewAsync(new MergeReview(Bob, Cyd, 0.92, 11, [], At(4)));
+            await s.IdentityControls.BlockAsync(Block(shared, 5));
+        });
+
+        await using (var discarded = await OpenAsync())
+        {
+            await discarded.IdentityControls.EraseCustomerAsync(Ada, [shared, Email("ada@conformance.example")]);
+        }
+
+        Assert.True(await ReadAsync(s => s.IdentityControls.IsDoNotLinkAsync(Ada, Bob)));
+
+        await WriteAsync(s => s.IdentityControls.EraseCustomerAsync(Ada, [shared, Email("ada@conformance.example")]));
+
+        Assert.False(await ReadAsync(s => s.IdentityControls.IsDoNotLinkAsync(Ada, Bob)));
+        Assert.True(await ReadAsync(s => s.IdentityControls.IsDoNotLinkAsync(Bob, Cyd)));
+        Assert.Equal([(Bob, Cyd)], (await ReadAsync(s => s.IdentityControls.ListReviewsAsync())).Select(r => (r.Left, r.Right)));
+        Assert.Equal(2, await ReadAsync(s => s.IdentityControls.RecordSharingAsync(shared, Cyd, 5)));      // Bob and Cyd
+        Assert.Equal(1, await ReadAsync(s => s.IdentityControls.RecordSharingAsync(Email("ada@conformance.example"), Cyd, 5)));
+        Assert.NotNull(await ReadAsync(s => s.IdentityControls.GetBlockAsync(shared)));
+    }
+
     /// <summary>Active customers (not absorbed) are listed as committed, in stable pages that give each once; a
     /// session's uncommitted identities are not listed.</summary>
     [Fact]

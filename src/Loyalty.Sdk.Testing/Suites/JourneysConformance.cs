@@ -122,6 +122,37 @@ public abstract class JourneysConformance<TFixture>(TFixture fixture) : Conforma
         Deep.Equal(new Dictionary<string, long> { ["entered"] = 1 }, stats[0].Counters);
     }
 
+    /// <summary>Erasing a customer deletes its instances and their timers on commit (and hides them from the session
+    /// at once); other customers' instances and the counters stay.</summary>
+    [Fact]
+    public virtual async Task Erasure_deletes_a_customers_instances_and_timers()
+    {
+        await WriteAsync(async s =>
+        {
+            await s.Journeys.SaveAsync(Journey(Ada, "welcome", At(5)), 0);
+            await s.Journeys.SaveAsync(Journey(Ada, "birthday", At(6)), 0);
+            await s.Journeys.SaveAsync(Journey(Bob, "welcome", At(7)), 0);
+            await s.Journeys.CountAsync("welcome", "entered", 2);
+        });
+
+        await using (var discarded = await OpenAsync())
+        {
+            await discarded.Journeys.EraseCustomerAsync(Ada);
+            Assert.Empty(await discarded.Journeys.ListForCustomerAsync(Ada));
+            Assert.Null(await discarded.Journeys.GetAsync(Ada, "welcome"));
+        }
+
+        Assert.Equal(2, (await ReadAsync(s => s.Journeys.ListForCustomerAsync(Ada))).Count);
+
+        await WriteAsync(s => s.Journeys.EraseCustomerAsync(Ada));
+
+        Assert.Empty(await ReadAsync(s => s.Journeys.ListForCustomerAsync(Ada)));
+        Assert.Null(await ReadAsync(s => s.Journeys.GetAsync(Ada, "birthday")));
+        Assert.Equal([(Bob, "welcome")], await ReadAsync(s => s.Journeys.ListDueAsync(At(60), 10)));
+        Assert.Single(await ReadAsync(s => s.Journeys.ListForCustomerAsync(Bob)));
+        Assert.Equal(2L, (await ReadAsync(s => s.Journeys.GetStatsAsync())).Single()["entered"]);
+    }
+
     /// <summary>A stale save is a concurrency conflict and changes nothing (its timer included).</summary>
     [Fact]
     public virtual async Task A_stale_save_is_a_concurrency_conflict_and_changes_nothing()

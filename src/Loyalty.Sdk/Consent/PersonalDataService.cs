@@ -102,6 +102,7 @@ public sealed class PersonalDataService(ILoyaltyStore store, IProgramProvider pr
 
         foreach (var id in context.AllIds)
         {
+            await session.IdentityControls.EraseCustomerAsync(id, context.Identifiers, cancellationToken).ConfigureAwait(false);
             await session.Identity.EraseAsync(id, cancellationToken).ConfigureAwait(false);
             await session.Profiles.DeleteAsync(id, cancellationToken).ConfigureAwait(false);
             await session.Orders.AnonymizeCustomerAsync(id, pseudonym, cancellationToken).ConfigureAwait(false);
@@ -117,7 +118,7 @@ public sealed class PersonalDataService(ILoyaltyStore store, IProgramProvider pr
             CustomerIds = context.AllIds.Count,
             Identifiers = context.Identifiers.Count,
             SuppressedAddresses = suppressed,
-            Sections = ["identity", "profile", "orders", "decisionTrail", "events", "outbox", .. sections],
+            Sections = ["identity", "identityControls", "profile", "orders", "decisionTrail", "events", "outbox", .. sections],
         };
         await session.Decisions.AppendAsync(
             [new Decision

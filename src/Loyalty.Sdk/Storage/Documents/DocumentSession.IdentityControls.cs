@@ -75,6 +75,36 @@ internal sealed partial class DocumentSession : IIdentityControlRepository
         return [.. all.Select(a => System.Text.Json.JsonSerializer.Deserialize(a.Body, DocumentJson.Identity)!).Where(i => i.MergedInto is null).Skip(skip).Take(take)];
     }
 
+    async ValueTask IIdentityControlRepository.EraseCustomerAsync(CustomerId customer, IReadOnlyList<Identifier> identifiers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(identifiers);
+        foreach (var identifier in identifiers)
+        {
+            var key = IdentifierKey(identifier);
+            if (await LoadAsync(SharingCollection, key, DocumentJson.Strings, cancellationToken).ConfigureAwait(false) is { } list && list.Remove(customer.Value))
+            {
+                await PutReadAsync(SharingCollection, key, list.Count == 0 ? null : list, DocumentJson.Strings, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // Rules and reviews are keyed by pair; erasure is rare, so their (small) collections are scanned.
+        foreach (var (key, rule) in await QueryAsync(new DocumentQuery { Collection = DoNotLinkCollection }, DocumentJson.DoNotLink, cancellationToken).ConfigureAwait(false))
+        {
+            if (rule.First == customer || rule.Second == customer)
+            {
+                await PutReadAsync<DoNotLinkRule>(DoNotLinkCollection, key, null, DocumentJson.DoNotLink, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var (key, review) in await QueryAsync(new DocumentQuery { Collection = ReviewCollection }, DocumentJson.Review, cancellationToken).ConfigureAwait(false))
+        {
+            if (review.Left == customer || review.Right == customer)
+            {
+                await PutReadAsync<MergeReview>(ReviewCollection, key, null, DocumentJson.Review, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private static string PairKey(CustomerId a, CustomerId b) =>
         string.CompareOrdinal(a.Value, b.Value) <= 0 ? Names.Join(a.Value, b.Value) : Names.Join(b.Value, a.Value);
 }

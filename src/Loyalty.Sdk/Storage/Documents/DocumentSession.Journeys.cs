@@ -34,6 +34,14 @@ internal sealed partial class DocumentSession : IJourneyRepository
         return [.. due.Select(d => (d.Value.Customer, d.Value.Journey))];
     }
 
+    async ValueTask IJourneyRepository.EraseCustomerAsync(CustomerId customer, CancellationToken cancellationToken)
+    {
+        foreach (var instance in await ((IJourneyRepository)this).ListForCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
+        {
+            await PutReadAsync<JourneyInstance>(JourneyCollection, Names.Join(customer.Value, instance.Journey), null, DocumentJson.Journey, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     ValueTask IJourneyRepository.CountAsync(string journey, string counter, long delta, CancellationToken cancellationToken)
     {
         Count(JourneyCounters, Names.Join(journey, counter), delta);

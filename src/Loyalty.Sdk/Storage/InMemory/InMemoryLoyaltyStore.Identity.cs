@@ -27,6 +27,32 @@ public sealed partial class InMemoryLoyaltyStore
         private readonly Dictionary<Identifier, HashSet<CustomerId>> sharing = [];
         private readonly Dictionary<(CustomerId, CustomerId), DoNotLinkRule> doNotLink = [];
         private readonly Dictionary<(CustomerId, CustomerId), MergeReview> reviews = [];
+        private readonly List<(CustomerId Customer, IReadOnlyList<Identifier> Identifiers)> erasures = [];
+
+        public ValueTask EraseCustomerAsync(CustomerId customer, IReadOnlyList<Identifier> identifiers, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(identifiers);
+            erasures.Add((customer, identifiers));
+            foreach (var identifier in identifiers)
+            {
+                if (sharing.TryGetValue(identifier, out var pending))
+                {
+                    pending.Remove(customer);
+                }
+            }
+
+            foreach (var key in doNotLink.Keys.Where(k => k.Item1 == customer || k.Item2 == customer).ToArray())
+            {
+                doNotLink.Remove(key);
+            }
+
+            foreach (var key in reviews.Keys.Where(k => k.Item1 == customer || k.Item2 == customer).ToArray())
+            {
+                reviews.Remove(key);
+            }
+
+            return ValueTask.CompletedTask;
+        }
 
         public ValueTask<BlockedValue?> GetBlockAsync(Identifier identifier, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(blocks.TryGetValue(identifier, out var b) || data.Blocks.TryGetValue(identifier, out b) ? b : null);
@@ -130,6 +156,31 @@ public sealed partial class InMemoryLoyaltyStore
             {
                 data.Reviews[k] = v;
             }
+
+            foreach (var (customer, identifiers) in erasures)
+            {
+                foreach (var identifier in identifiers)
+                {
+                    if (data.Sharing.TryGetValue(identifier, out var set))
+                    {
+                        set.Remove(customer);
+                        if (set.Count == 0)
+                        {
+                            data.Sharing.Remove(identifier);
+                        }
+                    }
+                }
+
+                foreach (var key in data.DoNotLink.Keys.Where(k => k.Item1 == customer || k.Item2 == customer).ToArray())
+                {
+                    data.DoNotLink.Remove(key);
+                }
+
+                foreach (var key in data.Reviews.Keys.Where(k => k.Item1 == customer || k.Item2 == customer).ToArray())
+                {
+                    data.Reviews.Remove(key);
+                }
+            }
         }
 
         public void Clear()
@@ -138,6 +189,7 @@ public sealed partial class InMemoryLoyaltyStore
             sharing.Clear();
             doNotLink.Clear();
             reviews.Clear();
+            erasures.Clear();
         }
 
         private static (CustomerId, CustomerId) Key(CustomerId a, CustomerId b) =>

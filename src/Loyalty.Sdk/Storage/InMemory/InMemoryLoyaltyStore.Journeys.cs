@@ -38,6 +38,21 @@ public sealed partial class InMemoryLoyaltyStore
         private readonly Dictionary<(CustomerId, string), (JourneyInstance Value, long Expected)> pending = [];
         private readonly Dictionary<(string, string), long> counts = [];
         private readonly Dictionary<CustomerId, List<string>> pendingByCustomer = [];
+        private readonly HashSet<CustomerId> erased = [];
+
+        public ValueTask EraseCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
+        {
+            erased.Add(customer);
+            if (pendingByCustomer.Remove(customer, out var journeys))
+            {
+                foreach (var journey in journeys)
+                {
+                    pending.Remove((customer, journey));
+                }
+            }
+
+            return ValueTask.CompletedTask;
+        }
 
         public void Validate()
         {
@@ -50,6 +65,20 @@ public sealed partial class InMemoryLoyaltyStore
 
         public void Apply()
         {
+            foreach (var customer in erased)
+            {
+                if (data.Instances.Remove(customer, out var gone))
+                {
+                    foreach (var (journey, instance) in gone)
+                    {
+                        if (instance.WakeAt is { } due)
+                        {
+                            data.Due.Remove((due.ToUnixTimeTicks(), customer.Value, journey));
+                        }
+                    }
+                }
+            }
+
             foreach (var ((customer, journey), (value, _)) in pending)
             {
                 if (!data.Instances.TryGetValue(customer, out var map))
@@ -85,12 +114,14 @@ public sealed partial class InMemoryLoyaltyStore
             pending.Clear();
             counts.Clear();
             pendingByCustomer.Clear();
+            erased.Clear();
         }
 
         public ValueTask<IReadOnlyList<JourneyInstance>> ListForCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
         {
             var list = new List<JourneyInstance>();
-            if (data.Instances.TryGetValue(customer, out var map))
+            Dictionary<string, JourneyInstance>? map = null;
+            if (!erased.Contains(customer) && data.Instances.TryGetValue(customer, out map))
             {
                 foreach (var (journey, instance) in map)
                 {
@@ -115,7 +146,7 @@ public sealed partial class InMemoryLoyaltyStore
         public ValueTask<JourneyInstance?> GetAsync(CustomerId customer, string journey, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(pending.TryGetValue((customer, journey), out var p)
                 ? p.Value
-                : data.Instances.TryGetValue(customer, out var map) ? map.GetValueOrDefault(journey) : null);
+                : !erased.Contains(customer) && data.Instances.TryGetValue(customer, out var map) ? map.GetValueOrDefault(journey) : null);
 
         public ValueTask SaveAsync(JourneyInstance instance, long expectedVersion, CancellationToken cancellationToken = default)
         {
