@@ -20,8 +20,8 @@ public class EarnBenchmarks
     private CustomerId[] customers = null!;
     private string[] keys = null!;
     private EarnCommand[] commands = null!;
-    private CustomerLedger[] states = null!;
-    private Dictionary<CustomerId, long> floor = null!;
+    private CustomerLedger[]? states;
+    private Dictionary<CustomerId, long>? floor;
     private ServiceProvider provider = null!;
     private ILedgerService service = null!;
     private int round;
@@ -40,11 +40,12 @@ public class EarnBenchmarks
         commands = keys.Select((k, i) => new EarnCommand { IdempotencyKey = k, Customer = customers[i % Customers], Points = 10 + (i % 7) }).ToArray();
     }
 
-    [IterationSetup]
+    // The floor and the engine reset their own state at the start of each invocation (1,000 empty dictionary entries
+    // or states against 100,000 postings, about 1% of the work), so that BenchmarkDotNet can run them as ordinary
+    // multi-invocation benchmarks, tiered JIT included; only the service needs a fresh container per iteration.
+    [IterationSetup(Target = nameof(Service_earn))]
     public void Reset()
     {
-        floor = [];
-        states = customers.Select(c => new CustomerLedger(c)).ToArray();
         provider?.Dispose();
         var services = new ServiceCollection();
         services.AddSingleton<IClock>(new FixedClock(Now));
@@ -57,6 +58,7 @@ public class EarnBenchmarks
     [Benchmark(Baseline = true, OperationsPerInvoke = Postings)]
     public long Floor_dictionary_increment()
     {
+        (floor ??= new Dictionary<CustomerId, long>(Customers)).Clear();
         long sum = 0;
         for (var i = 0; i < Postings; i++)
         {
@@ -70,6 +72,12 @@ public class EarnBenchmarks
     [Benchmark(OperationsPerInvoke = Postings)]
     public long Engine_earn()
     {
+        states ??= new CustomerLedger[Customers];
+        for (var c = 0; c < Customers; c++)
+        {
+            states[c] = new CustomerLedger(customers[c]);
+        }
+
         long sum = 0;
         for (var i = 0; i < Postings; i++)
         {

@@ -353,9 +353,11 @@ public sealed class CustomerLedger
         var span = CollectionsMarshal.AsSpan(buckets);
         for (var i = span.Length - 1; i >= 0 && i >= span.Length - 8; i--)
         {
-            if (span[i].Day == day && string.Equals(span[i].Ledger, ledger, StringComparison.Ordinal))
+            ref var b = ref span[i];
+            if (b.Day == day && (ReferenceEquals(b.Ledger, ledger) || string.Equals(b.Ledger, ledger, StringComparison.Ordinal)))
             {
-                span[i] = span[i] with { Points = checked(span[i].Points + points), Spend = span[i].Spend + spend };
+                // Most earnings carry no spend (manual earns) or land on the day's last bucket: no decimal work then.
+                b = new EarnBucket(b.Ledger, day, checked(b.Points + points), spend == 0m ? b.Spend : b.Spend + spend);
                 return;
             }
         }
