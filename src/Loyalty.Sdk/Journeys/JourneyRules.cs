@@ -75,7 +75,8 @@ public static class JourneyRules
         }
     }
 
-    private static string ChannelName(Channel c) => c switch
+    /// <summary>A channel as rule languages spell it (<c>web</c>, <c>app</c>, <c>pos</c>, <c>whatsapp</c>…).</summary>
+    internal static string ChannelName(Channel c) => c switch
     {
         Channel.Web => "web",
         Channel.App => "app",

@@ -68,7 +68,7 @@ public static class LedgerRules
             {
                 case "order_value": subject.Numbers[i] = (double)eligible; break;
                 case "order_total": subject.Numbers[i] = (double)(order.Total * rate); break;
-                case "order_channel": subject.Texts[i] = ChannelName(order.Channel); break;
+                case "order_channel": subject.Texts[i] = Journeys.JourneyRules.ChannelName(order.Channel); break;
                 case "order_items": subject.Numbers[i] = order.Lines.Sum(l => l.Quantity); break;
                 case "order_has_category": subject.Flags[i] = order.Lines.Any(l => string.Equals(l.Category, slot.Arguments[0], StringComparison.OrdinalIgnoreCase)); break;
                 case "order_has_sku": subject.Flags[i] = order.Lines.Any(l => string.Equals(l.Sku, slot.Arguments[0], StringComparison.OrdinalIgnoreCase)); break;
@@ -92,16 +92,4 @@ public static class LedgerRules
             }
         }
     }
-
-    private static string ChannelName(Channel c) => c switch
-    {
-        Channel.Web => "web",
-        Channel.App => "app",
-        Channel.Pos => "pos",
-        Channel.Email => "email",
-        Channel.Sms => "sms",
-        Channel.Push => "push",
-        Channel.WhatsApp => "whatsapp",
-        _ => "call_center",
-    };
 }
