@@ -37,21 +37,59 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
     /// <summary>Opens (creating if needed) the database and applies the shipped migrations it lacks.</summary>
     public static async ValueTask<SqliteDocumentBackend> OpenAsync(SqliteStorageOptions options, CancellationToken cancellationToken = default)
     {
+        var backend = Create(options);
+        await backend.EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        return backend;
+    }
+
+    /// <summary>Creates the backend without touching the file: the folder is created and the migrations are applied on
+    /// first use, once, behind a gate (what a DI factory needs: no I/O, no blocking).</summary>
+    /// <param name="options">The options (validated here).</param>
+    public static SqliteDocumentBackend Create(SqliteStorageOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var builder = new SqliteConnectionStringBuilder(options.ConnectionString) { Pooling = true };
-        if (builder.Mode is SqliteOpenMode.ReadWriteCreate && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
+        return new SqliteDocumentBackend(builder.ToString(), options);
+    }
+
+    private readonly SemaphoreSlim startGate = new(1, 1);
+    private volatile bool ready;
+
+    private async ValueTask EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        if (ready)
         {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
-            if (!string.IsNullOrEmpty(folder))
-            {
-                Directory.CreateDirectory(folder);
-            }
+            return;
         }
 
-        var backend = new SqliteDocumentBackend(builder.ToString(), options);
-        await SqliteMigrations.ApplyAsync(backend, cancellationToken).ConfigureAwait(false);
-        return backend;
+        await startGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!ready)
+            {
+                var builder = new SqliteConnectionStringBuilder(connectionString);
+                if (builder.Mode is SqliteOpenMode.ReadWriteCreate && !string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
+                {
+                    var folder = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
+                    if (!string.IsNullOrEmpty(folder))
+                    {
+                        Directory.CreateDirectory(folder);
+                    }
+                }
+
+                using (var lease = await OpenLeaseAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await SqliteMigrations.ApplyAsync(lease, cancellationToken).ConfigureAwait(false);
+                }
+
+                ready = true;
+            }
+        }
+        finally
+        {
+            startGate.Release();
+        }
     }
 
     // ------------------------------------------------------------------ reads
@@ -329,11 +367,16 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
     {
         ObjectDisposedException.ThrowIf(disposed != 0, this);
         cancellationToken.ThrowIfCancellationRequested();
-        if (idle.TryTake(out var lease))
+        if (!ready)
         {
-            return lease;
+            await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        return idle.TryTake(out var lease) ? lease : await OpenLeaseAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<Lease> OpenLeaseAsync(CancellationToken cancellationToken)
+    {
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         using (var pragma = connection.CreateCommand())
@@ -366,6 +409,8 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
             {
                 lease.Close();
             }
+
+            startGate.Dispose();
         }
     }
 

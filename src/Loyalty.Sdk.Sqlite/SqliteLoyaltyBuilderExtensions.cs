@@ -15,7 +15,7 @@ public static class SqliteLoyaltyBuilderExtensions
         var options = new SqliteStorageOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
         options.Validate();
-        builder.Services.TryAddSingleton(_ => SqliteDocumentBackend.OpenAsync(options).AsTask().GetAwaiter().GetResult());
+        builder.Services.TryAddSingleton(_ => SqliteDocumentBackend.Create(options)); // the file is created and migrated on first use
         builder.Services.TryAddSingleton<ILoyaltyStore>(sp => new DocumentLoyaltyStore(sp.GetRequiredService<SqliteDocumentBackend>()));
         return builder;
     }

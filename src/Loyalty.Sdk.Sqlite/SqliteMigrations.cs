@@ -11,9 +11,8 @@ public static partial class SqliteMigrations
     /// <summary>The migrations this version ships, by version.</summary>
     public static IReadOnlyList<(int Version, string Name)> Shipped { get; } = Load().Select(m => (m.Version, m.Name)).ToArray();
 
-    internal static async ValueTask ApplyAsync(SqliteDocumentBackend backend, CancellationToken cancellationToken)
+    internal static async ValueTask ApplyAsync(SqliteDocumentBackend.Lease lease, CancellationToken cancellationToken)
     {
-        using var lease = await backend.RentAsync(cancellationToken).ConfigureAwait(false);
         await lease.InTransactionAsync(
             () =>
             {
