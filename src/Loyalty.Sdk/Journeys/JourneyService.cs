@@ -117,7 +117,7 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
     public async ValueTask<JourneyAdvanceResult> AdvanceAsync(TenantId tenant, Instant now, CancellationToken cancellationToken = default)
     {
         var program = programs.GetProgram(tenant);
-        var catalog = registry.Get(program.BaseCurrency);
+        var catalog = registry.Get(program);
         var pageSize = Math.Max(1, registry.Options.PageSize);
         var processed = 0;
         var pages = 0;

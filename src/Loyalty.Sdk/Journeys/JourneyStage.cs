@@ -29,7 +29,7 @@ public sealed class JourneyStage : IJourneyStage
     public async ValueTask ProcessAsync(IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var catalog = registry.Get(context.Program.BaseCurrency);
+        var catalog = registry.Get(context.Program);
         if (catalog.Latest.Count == 0)
         {
             return;

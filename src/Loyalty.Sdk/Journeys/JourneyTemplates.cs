@@ -162,6 +162,18 @@ public static class JourneyTemplates
         ],
     };
 
+    private static readonly Lazy<string> JsonText = new(() =>
+    {
+        using var stream = typeof(JourneyTemplates).Assembly.GetManifestResourceStream("Loyalty.Sdk.journey-templates.json")
+            ?? throw new InvalidOperationException("The journey templates resource is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    /// <summary>Every template as a JSON array, the shape of the program's <c>journeys</c> section and of
+    /// <see cref="JourneyLoader"/> (a starting point to copy into a program definition).</summary>
+    public static string Json => JsonText.Value;
+
     /// <summary>Every template.</summary>
     public static IReadOnlyList<JourneyDefinition> All { get; } =
         [WelcomeSeries, PostPurchaseThankYou, BirthdayReward, PointsExpiringReminder, WinBack, HighValueAtRisk, CartAbandonment, TierUpgrade, Replenishment];
