@@ -33,6 +33,9 @@ internal sealed class JourneyRun
 
     public required RuleSubject Subject { get; init; }
 
+    /// <summary>What caused a run outside an ingest (decisions record it); default: the timer.</summary>
+    public string? Cause { get; init; }
+
     public IReadOnlyList<Decision> Decisions => decisions;
 
     public void Decide(string action, string rule, string summary, IReadOnlyDictionary<string, string>? inputs = null)
@@ -52,7 +55,7 @@ internal sealed class JourneyRun
             Summary = summary,
             Inputs = inputs ?? new Dictionary<string, string>(),
             Customer = Customer,
-            CausedBy = new EventId($"journey-timer:{Now.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture)}"),
+            CausedBy = new EventId(Cause ?? $"journey-timer:{Now.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture)}"),
             DecidedAt = Now,
         });
     }

@@ -158,6 +158,11 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
                     {
                         next = instance with { WakeAt = profile.LastSeen + Duration.FromDays(j.Definition.Trigger.Days) };
                     }
+                    else if (j.Definition.Trigger.Kind == JourneyTriggerKind.PointsExpiring && !await ExpiringWithinAsync(session, customer, now, j.Definition.Trigger.Days, cancellationToken).ConfigureAwait(false))
+                    {
+                        // The points were used (or expired) since the ledger's notice: nothing to remind of.
+                        next = instance with { WakeAt = null, Status = JourneyStatus.Ended, ExitReason = "not_eligible" };
+                    }
                     else
                     {
                         next = await runner.EnterAsync(run, j, instance, j.Definition.Trigger.Kind.ToString(), cancellationToken).ConfigureAwait(false)
@@ -192,6 +197,13 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
         }
 
         return new JourneyAdvanceResult(processed, pages);
+    }
+
+    private static async ValueTask<bool> ExpiringWithinAsync(ILoyaltyStoreSession session, CustomerId customer, Instant now, int days, CancellationToken cancellationToken)
+    {
+        var ledger = await session.Ledger.GetAsync(customer, cancellationToken).ConfigureAwait(false);
+        var horizon = now + Duration.FromDays(days);
+        return ledger is not null && ledger.Lots.Exists(l => l.Available > 0 && l.ExpiresAt is { } e && e > now && e <= horizon);
     }
 
     public async ValueTask<JourneyInstance?> GetInstanceAsync(TenantId tenant, CustomerId customer, string journey, CancellationToken cancellationToken = default)

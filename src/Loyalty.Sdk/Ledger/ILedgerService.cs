@@ -45,3 +45,37 @@ public interface ILedgerService
     /// purchase) without writing anything.</summary>
     ValueTask<EarningEvaluation> EvaluateOrderAsync(TenantId tenant, OrderPlaced order, CustomerId? customer = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// Sees the signals the ledger's due work raises (points expiring soon, reservations expired, tier changes), for one
+/// customer at a time, inside the due work's unit of work: what an observer writes through
+/// <see cref="LedgerDueSignals.Session"/> commits with the ledger's own changes or not at all. Data flows one way,
+/// from the ledger to the observer (journeys register one); the ledger does not depend on what observers do.
+/// </summary>
+public interface ILedgerDueWorkObserver
+{
+    /// <summary>Called once per customer whose due work raised signals, before the page commits.</summary>
+    ValueTask OnDueSignalsAsync(LedgerDueSignals signals, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One customer's due-work signals and the unit of work they were raised in.</summary>
+public sealed record LedgerDueSignals
+{
+    /// <summary>The unit of work of the due-work page (not committed yet).</summary>
+    public required Storage.ILoyaltyStoreSession Session { get; init; }
+
+    /// <summary>The tenant's program.</summary>
+    public required Programs.LoyaltyProgram Program { get; init; }
+
+    /// <summary>The tenant.</summary>
+    public required TenantId Tenant { get; init; }
+
+    /// <summary>The instant the due work ran for.</summary>
+    public required Instant Now { get; init; }
+
+    /// <summary>The customer.</summary>
+    public required CustomerId Customer { get; init; }
+
+    /// <summary>The signals, in the order raised.</summary>
+    public required IReadOnlyList<LedgerSignal> Signals { get; init; }
+}

@@ -42,10 +42,19 @@ public sealed class LedgerService : ILedgerService
     private readonly IClock clock;
     private readonly LedgerEngines engines;
     private readonly LedgerOptions options;
+    private readonly ILedgerDueWorkObserver[] observers;
 
     /// <summary>Creates the service; the container normally does this.</summary>
     public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options)
+        : this(store, programs, clock, engines, options, [])
     {
+    }
+
+    /// <summary>Creates the service with observers of due-work signals (journeys register one); the container
+    /// normally does this.</summary>
+    public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options, IEnumerable<ILedgerDueWorkObserver> observers)
+    {
+        this.observers = [.. observers ?? throw new ArgumentNullException(nameof(observers))];
         ArgumentNullException.ThrowIfNull(options);
         this.store = store ?? throw new ArgumentNullException(nameof(store));
         this.programs = programs ?? throw new ArgumentNullException(nameof(programs));
@@ -187,7 +196,8 @@ public sealed class LedgerService : ILedgerService
     public async ValueTask<DueWorkResult> RunDueWorkAsync(TenantId tenant, Instant now, int maxCustomers = 10_000, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCustomers);
-        var engine = engines.For(programs.GetProgram(tenant));
+        var program = programs.GetProgram(tenant);
+        var engine = engines.For(program);
         var signals = new List<LedgerSignal>();
         int customers = 0, transfers = 0;
         long expired = 0, activated = 0, released = 0;
@@ -235,6 +245,14 @@ public sealed class LedgerService : ILedgerService
                 }
 
                 signals.AddRange(posting.Signals);
+                if (posting.Signals.Count > 0 && observers.Length > 0)
+                {
+                    var raised = new LedgerDueSignals { Session = session, Program = program, Tenant = tenant, Now = now, Customer = customer, Signals = [.. posting.Signals] };
+                    foreach (var observer in observers)
+                    {
+                        await observer.OnDueSignalsAsync(raised, cancellationToken).ConfigureAwait(false);
+                    }
+                }
             }
 
             await session.CommitAsync(cancellationToken).ConfigureAwait(false);
