@@ -21,6 +21,13 @@ public interface IJourneyRepository
     /// <summary>Adds to measurement counters of a journey. Applied on commit.</summary>
     ValueTask CountAsync(string journey, string counter, long delta = 1, CancellationToken cancellationToken = default);
 
+    /// <summary>A customer's response per channel (for best-channel sends), or null when nothing was recorded.</summary>
+    ValueTask<CustomerChannelResponse?> GetResponseAsync(CustomerId customer, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves a customer's response per channel with optimistic concurrency (0 for a new one); the stored
+    /// version becomes <c>expectedVersion + 1</c>.</summary>
+    ValueTask SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken = default);
+
     /// <summary>The counters of every journey.</summary>
     ValueTask<IReadOnlyList<JourneyStats>> GetStatsAsync(CancellationToken cancellationToken = default);
 }

@@ -160,4 +160,39 @@ public abstract class JourneysConformance<TFixture>(TFixture fixture) : Conforma
 
         Assert.Equal(1, (await ReadAsync(s => s.Journeys.GetAsync(Ada, "welcome")))!.Entry);
     }
+
+    /// <summary>A customer's response per channel round-trips, is versioned, is read back with the session's own
+    /// writes, and a stale save is a concurrency conflict that changes nothing.</summary>
+    [Fact]
+    public virtual async Task Channel_responses_round_trip_and_are_versioned()
+    {
+        Assert.Null(await ReadAsync(s => s.Journeys.GetResponseAsync(Ada)));
+        var first = new CustomerChannelResponse { Customer = Ada }
+            .With(Events.ContactChannel.Email, c => c with { Sent = 3, Opened = 2 })
+            .With(Events.ContactChannel.Sms, c => c with { Sent = 1, Clicked = 1 });
+        await WriteAsync(s => s.Journeys.SaveResponseAsync(first, 0));
+        var stored = await ReadAsync(s => s.Journeys.GetResponseAsync(Ada));
+        Deep.Equal(first with { Version = 1 }, stored);
+        Assert.Equal(2.0 / 3, stored!.For(Events.ContactChannel.Email).Rate, 9);
+        Assert.Null(await ReadAsync(s => s.Journeys.GetResponseAsync(Bob)));
+
+        await using (var session = await OpenAsync())
+        {
+            await session.Journeys.SaveResponseAsync(stored.With(Events.ContactChannel.Email, c => c with { Sent = 4 }), 1);
+            Assert.Equal(4, (await session.Journeys.GetResponseAsync(Ada))!.For(Events.ContactChannel.Email).Sent);
+            await session.CommitAsync();
+        }
+
+        await using (var stale = await OpenAsync())
+        {
+            await AssertConflictAsync(async () =>
+            {
+                await stale.Journeys.SaveResponseAsync(stored.With(Events.ContactChannel.Email, c => c with { Sent = 99 }), 1);
+                await stale.CommitAsync();
+            });
+        }
+
+        var last = await ReadAsync(s => s.Journeys.GetResponseAsync(Ada));
+        Assert.Equal((2L, 4L, 1L), (last!.Version, last.For(Events.ContactChannel.Email).Sent, last.For(Events.ContactChannel.Sms).Clicked));
+    }
 }

@@ -149,11 +149,11 @@ internal sealed class JourneyRunner(JourneyOptions options)
     }
 
     /// <summary>An event for a customer with an instance: goal, exit criteria, awaited events.</summary>
-    public async ValueTask<JourneyInstance> OnEventAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string eventKind, string? segmentEntered, CancellationToken cancellationToken)
+    public async ValueTask<JourneyInstance> OnEventAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, LoyaltyEvent e, string? segmentEntered, CancellationToken cancellationToken)
     {
         var d = j.Definition;
         if (d.Goal is { } goal && !i.Converted && i.EnteredAt is { } entered && run.Now - entered <= goal.Window && i.Entry > 0
-            && ((goal.EventKind is not null && goal.EventKind == eventKind) || (goal.Segment is not null && goal.Segment == segmentEntered)))
+            && (DeliveryFeedback.Matches(goal.EventKind, e, i) || (goal.Segment is not null && goal.Segment == segmentEntered)))
         {
             i = i with { Converted = true };
             await run.Session.Journeys.CountAsync(j.Id, i.Holdout ? "conversions.holdout" : "conversions.treated", 1, cancellationToken).ConfigureAwait(false);
@@ -169,12 +169,12 @@ internal sealed class JourneyRunner(JourneyOptions options)
             return i;
         }
 
-        if (j.ExitOn.Contains(eventKind))
+        if (j.ExitOn.Contains(e.Kind) || (e is Interaction && j.ExitOn.Any(x => DeliveryFeedback.Matches(x, e, i, ownMessagesOnly: false))))
         {
             return await EndAsync(run, j, i, "exit_criteria", cancellationToken).ConfigureAwait(false);
         }
 
-        if (i.Step is { } id && j.Steps.TryGetValue(id, out var step) && step.Kind == JourneyStepKind.WaitForEvent && step.EventKind == eventKind)
+        if (i.Step is { } id && j.Steps.TryGetValue(id, out var step) && step.Kind == JourneyStepKind.WaitForEvent && DeliveryFeedback.Matches(step.EventKind, e, i))
         {
             return await ArriveAsync(run, j, i, step.Next, cancellationToken).ConfigureAwait(false);
         }

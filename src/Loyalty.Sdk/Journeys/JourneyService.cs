@@ -83,6 +83,10 @@ public sealed record JourneyReport
     /// <summary>Actions skipped, by reason (holdout, consent reasons, failures).</summary>
     public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>Delivery results of the journey's messages ingested back as events, by name (<c>message_delivered</c>,
+    /// <c>message_opened</c>, <c>message_clicked</c>, <c>message_bounced</c>, <c>unsubscribed</c>…).</summary>
+    public IReadOnlyDictionary<string, long> Feedback { get; init; } = new Dictionary<string, long>();
+
     /// <summary>Customers kept out by the global control group.</summary>
     public long GlobalControl { get; init; }
 
@@ -105,6 +109,7 @@ public sealed record JourneyReport
             Sent = stats["sent"],
             Deferred = stats["deferred"],
             Skipped = Prefixed("skipped."),
+            Feedback = Prefixed("feedback."),
             GlobalControl = stats["excluded.global_control"],
             Uplift = new JourneyUplift(stats["entries.treated"], stats["conversions.treated"], stats["entries.holdout"], stats["conversions.holdout"]),
         };

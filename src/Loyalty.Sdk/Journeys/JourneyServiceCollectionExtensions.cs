@@ -38,6 +38,7 @@ public static class JourneyServiceCollectionExtensions
         services.TryAddSingleton<IOutboxDispatcher>(sp => new OutboxDispatcher(
             sp.GetRequiredService<ILoyaltyStore>(),
             sp.GetRequiredService<IProgramProvider>(),
+            sp.GetRequiredService<NodaTime.IClock>(),
             sp.GetRequiredService<IOptions<JourneyOptions>>().Value,
             sp.GetServices<IChannelSender>(),
             sp.GetServices<IJourneyActionHandler>(),

@@ -51,12 +51,22 @@ public static class JourneyValidator
             }
 
             ValidateTrigger(j.Trigger, $"{p}.trigger", schema, errors);
+            for (var x = 0; x < j.ExitOn.Count; x++)
+            {
+                CheckEventKind(j.ExitOn[x], $"{p}.exitOn[{x}]", errors);
+            }
+
             ValidateSteps(j, p, options, schema, errors);
             if (j.Goal is { } g)
             {
                 if (g.EventKind is null && g.Segment is null)
                 {
                     errors.Add(new ValidationError($"{p}.goal", "required", "A goal needs an event kind or a segment."));
+                }
+
+                if (g.EventKind is not null)
+                {
+                    CheckEventKind(g.EventKind, $"{p}.goal.eventKind", errors);
                 }
 
                 if (g.Window <= NodaTime.Duration.Zero)
@@ -105,6 +115,9 @@ public static class JourneyValidator
             case JourneyTriggerKind.Event when string.IsNullOrEmpty(t.EventKind):
                 errors.Add(new ValidationError($"{p}.eventKind", "required", "An event trigger needs an event kind."));
                 break;
+            case JourneyTriggerKind.Event:
+                CheckEventKind(t.EventKind, $"{p}.eventKind", errors);
+                break;
             case JourneyTriggerKind.SegmentEntered or JourneyTriggerKind.SegmentExited when string.IsNullOrEmpty(t.Segment):
                 errors.Add(new ValidationError($"{p}.segment", "required", "A segment trigger needs a segment."));
                 break;
@@ -119,6 +132,15 @@ public static class JourneyValidator
         if (t.Filter is { } filter)
         {
             CheckRule(filter, $"{p}.filter", schema, errors);
+        }
+    }
+
+    private static void CheckEventKind(string? kind, string path, List<ValidationError> errors)
+    {
+        if (kind is null || !DeliveryFeedback.IsKnown(kind))
+        {
+            errors.Add(new ValidationError(path, "unknown_event_kind",
+                $"'{kind}' is neither an event kind ({string.Join(", ", EventKinds.All)}) nor an interaction kind ({string.Join(", ", DeliveryFeedback.InteractionEventKinds)})."));
         }
     }
 
@@ -188,6 +210,10 @@ public static class JourneyValidator
                     if (step.Kind == JourneyStepKind.WaitForEvent && string.IsNullOrEmpty(step.EventKind))
                     {
                         errors.Add(new ValidationError($"{sp}.eventKind", "required", "A wait for an event needs an event kind."));
+                    }
+                    else if (step.Kind == JourneyStepKind.WaitForEvent)
+                    {
+                        CheckEventKind(step.EventKind, $"{sp}.eventKind", errors);
                     }
 
                     break;

@@ -4,11 +4,12 @@ using NodaTime;
 namespace Loyalty.Sdk.Storage.Documents;
 
 // Journeys as documents: "journey" (one instance per customer and journey, keyed customer + journey, due when it
-// wakes); counters "journey-stats" (journey + counter).
+// wakes); counters "journey-stats" (journey + counter); "journey-response" (one per customer: response per channel).
 internal sealed partial class DocumentSession : IJourneyRepository
 {
     internal const string JourneyCollection = "journey";
     internal const string JourneyCounters = "journey-stats";
+    internal const string JourneyResponses = "journey-response";
 
     public IJourneyRepository Journeys => this;
 
@@ -32,6 +33,16 @@ internal sealed partial class DocumentSession : IJourneyRepository
     {
         var due = await QueryAsync(new DocumentQuery { Collection = JourneyCollection, Order = DocumentOrder.Due, DueAtOrBefore = now, Take = max }, DocumentJson.Journey, cancellationToken).ConfigureAwait(false);
         return [.. due.Select(d => (d.Value.Customer, d.Value.Journey))];
+    }
+
+    ValueTask<CustomerChannelResponse?> IJourneyRepository.GetResponseAsync(CustomerId customer, CancellationToken cancellationToken) =>
+        LoadAsync(JourneyResponses, customer.Value, DocumentJson.ChannelResponse, cancellationToken);
+
+    ValueTask IJourneyRepository.SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        Put(JourneyResponses, response.Customer.Value, response with { Version = expectedVersion + 1 }, expectedVersion, DocumentJson.ChannelResponse, r => r.Customer.Value);
+        return ValueTask.CompletedTask;
     }
 
     ValueTask IJourneyRepository.CountAsync(string journey, string counter, long delta, CancellationToken cancellationToken)

@@ -14,6 +14,8 @@ public sealed partial class InMemoryLoyaltyStore
         public SortedSet<(long Due, string Customer, string Journey)> Due { get; } = new(JourneyDueComparer.Instance);
 
         public Dictionary<string, Dictionary<string, long>> Counters { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<CustomerId, CustomerChannelResponse> Responses { get; } = [];
     }
 
     private sealed class JourneyDueComparer : IComparer<(long Due, string Customer, string Journey)>
@@ -38,9 +40,15 @@ public sealed partial class InMemoryLoyaltyStore
         private readonly Dictionary<(CustomerId, string), (JourneyInstance Value, long Expected)> pending = [];
         private readonly Dictionary<(string, string), long> counts = [];
         private readonly Dictionary<CustomerId, List<string>> pendingByCustomer = [];
+        private readonly Dictionary<CustomerId, (CustomerChannelResponse Value, long Expected)> responses = [];
 
         public void Validate()
         {
+            foreach (var (customer, (_, expected)) in responses)
+            {
+                InMemorySession.CheckVersion(data.Responses.TryGetValue(customer, out var r) ? r.Version : 0, expected, $"channel response of {customer}");
+            }
+
             foreach (var ((customer, journey), (_, expected)) in pending)
             {
                 var stored = data.Instances.TryGetValue(customer, out var map) && map.TryGetValue(journey, out var i) ? i.Version : 0;
@@ -50,6 +58,11 @@ public sealed partial class InMemoryLoyaltyStore
 
         public void Apply()
         {
+            foreach (var (customer, (value, _)) in responses)
+            {
+                data.Responses[customer] = value;
+            }
+
             foreach (var ((customer, journey), (value, _)) in pending)
             {
                 if (!data.Instances.TryGetValue(customer, out var map))
@@ -85,6 +98,7 @@ public sealed partial class InMemoryLoyaltyStore
             pending.Clear();
             counts.Clear();
             pendingByCustomer.Clear();
+            responses.Clear();
         }
 
         public ValueTask<IReadOnlyList<JourneyInstance>> ListForCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
@@ -145,6 +159,17 @@ public sealed partial class InMemoryLoyaltyStore
             var limit = now.ToUnixTimeTicks();
             IReadOnlyList<(CustomerId, string)> due = data.Due.TakeWhile(d => d.Due <= limit).Take(max).Select(d => (new CustomerId(d.Customer), d.Journey)).ToArray();
             return ValueTask.FromResult(due);
+        }
+
+        public ValueTask<CustomerChannelResponse?> GetResponseAsync(CustomerId customer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(responses.TryGetValue(customer, out var p) ? p.Value : data.Responses.GetValueOrDefault(customer));
+
+        public ValueTask SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(response);
+            var first = responses.TryGetValue(response.Customer, out var p) ? p.Expected : expectedVersion;
+            responses[response.Customer] = (response with { Version = expectedVersion + 1 }, first);
+            return ValueTask.CompletedTask;
         }
 
         public ValueTask CountAsync(string journey, string counter, long delta = 1, CancellationToken cancellationToken = default)
