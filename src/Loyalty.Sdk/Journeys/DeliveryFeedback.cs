@@ -93,10 +93,10 @@ public static class DeliveryFeedback
     /// <summary>Whether <paramref name="message"/> is a journey's outbox key.</summary>
     internal static bool IsJourneyMessage(string? message) => message is not null && message.StartsWith("journey:", StringComparison.Ordinal);
 
-    /// <summary>Whether an event matches a kind a journey names for instance <paramref name="i"/>: the event's kind, or
-    /// for an interaction its interaction kind. With <paramref name="ownMessagesOnly"/> (awaited events, goals) the
-    /// result of a journey message only counts for the entry that sent it; exit criteria take any.</summary>
-    internal static bool Matches(string? expected, LoyaltyEvent e, JourneyInstance i, bool ownMessagesOnly = true)
+    /// <summary>Whether an event matches a kind a journey awaits or converts on for instance <paramref name="i"/>: the
+    /// event's kind, or for an interaction its interaction kind; the result of a journey message only counts for the
+    /// entry that sent it. (Exit criteria take the result of any message.)</summary>
+    internal static bool Matches(string? expected, LoyaltyEvent e, JourneyInstance i)
     {
         if (expected is null)
         {
@@ -109,7 +109,7 @@ public static class DeliveryFeedback
         }
 
         return e is Interaction x && expected == Name(x.InteractionKind)
-            && (!ownMessagesOnly || !IsJourneyMessage(x.MessageId) || x.MessageId!.StartsWith(EntryPrefix(i), StringComparison.Ordinal));
+            && (!IsJourneyMessage(x.MessageId) || x.MessageId!.StartsWith(EntryPrefix(i), StringComparison.Ordinal));
     }
 
     /// <summary>Whether the outbox key <paramref name="message"/> was sent by <paramref name="journey"/> (any version or entry).</summary>

@@ -169,7 +169,7 @@ internal sealed class JourneyRunner(JourneyOptions options)
             return i;
         }
 
-        if (j.ExitOn.Contains(e.Kind) || (e is Interaction && j.ExitOn.Any(x => DeliveryFeedback.Matches(x, e, i, ownMessagesOnly: false))))
+        if (j.ExitOn.Contains(e.Kind) || (e is Interaction x && j.ExitOn.Contains(DeliveryFeedback.Name(x.InteractionKind))))
         {
             return await EndAsync(run, j, i, "exit_criteria", cancellationToken).ConfigureAwait(false);
         }
