@@ -105,7 +105,7 @@ public sealed class LedgerTriggerTests
         var report = await h.ReportAsync("lapsed");
         Assert.Equal(1, report.Entries);
         var decisions = await h.Engine.GetDecisionTrailAsync(Harness.Tenant, customer, take: 1000);
-        Assert.Contains(decisions, d => d.Action == "journey_entered" && d.CausedBy.Value.StartsWith("ledger-due:reservation_expired:", StringComparison.Ordinal));
+        Assert.Contains(decisions, d => d.Action == "journey_entered" && d.CausedBy.Value.StartsWith("ledger:reservation_expired:", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -134,5 +134,22 @@ public sealed class LedgerTriggerTests
         Assert.Equal(2, (await h.ReportAsync("tier")).Entries);
         Assert.Equal(2, (await h.Journeys.GetInstanceAsync(Harness.Tenant, customer, "tier"))!.Entry);
         Assert.Equal(2, h.Email.Sent.Count);
+    }
+
+    [Fact]
+    public async Task A_tier_override_command_fires_once_even_when_retried()
+    {
+        await using var h = new Harness(o => o.Journeys.Add(OnTrigger("tier", JourneyTriggerKind.TierChanged)));
+        var customer = await MemberWithPointsAsync(h, "vip@example.com", points: 10);
+        var command = new TierOverrideCommand
+        {
+            IdempotencyKey = "vip-week", Customer = customer, Tier = "gold", Mode = TierOverrideMode.Fixed, Until = h.Clock.GetCurrentInstant() + Duration.FromDays(7), Actor = "staff",
+        };
+        var first = await h.Ledger.ExecuteAsync(Harness.Tenant, command);
+        Assert.Contains(first.Signals, s => s.Kind == LedgerSignalKind.TierChanged);
+        Assert.True((await h.Ledger.ExecuteAsync(Harness.Tenant, command)).Replayed);
+        await h.TickAsync();
+        Assert.Equal(1, (await h.ReportAsync("tier")).Entries);
+        Assert.Equal("tier", Assert.Single(h.Email.Sent).Template);
     }
 }

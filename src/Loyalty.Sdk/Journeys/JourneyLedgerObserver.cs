@@ -5,14 +5,15 @@ using NodaTime;
 namespace Loyalty.Sdk.Journeys;
 
 /// <summary>
-/// Starts <c>points_expiring</c>, <c>reservation_expired</c> and <c>tier_changed</c> journeys from the signals of the
-/// ledger's due work, in the due work's own unit of work: the entry commits with the ledger change that raised the
-/// signal, and the ledger raises each signal once (lots are noticed once, a lapsed reservation is released once, a
-/// tier changes once), so running due work again never enters twice.
+/// Starts <c>points_expiring</c>, <c>reservation_expired</c> and <c>tier_changed</c> journeys from the signals the
+/// ledger raises outside ingestion (due work, commands), in the ledger's own unit of work: the entry commits with the
+/// ledger change that raised the signal, and the ledger raises each signal once (lots are noticed once, a lapsed
+/// reservation is released once, a tier changes once, a command replayed by its key changes nothing), so running due
+/// work again, or retrying a command, never enters twice.
 /// </summary>
-internal sealed class JourneyLedgerObserver(JourneyRegistry registry, JourneyRunner runner) : ILedgerDueWorkObserver
+internal sealed class JourneyLedgerObserver(JourneyRegistry registry, JourneyRunner runner) : ILedgerSignalObserver
 {
-    public async ValueTask OnDueSignalsAsync(LedgerDueSignals signals, CancellationToken cancellationToken = default)
+    public async ValueTask OnSignalsAsync(LedgerSignalContext signals, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(signals);
         var catalog = registry.Get(signals.Program);
@@ -50,7 +51,7 @@ internal sealed class JourneyLedgerObserver(JourneyRegistry registry, JourneyRun
                     Now = signals.Now,
                     Profile = await signals.Session.Profiles.GetAsync(signals.Customer, cancellationToken).ConfigureAwait(false),
                     Subject = new RuleSubject(catalog.Schema.SlotCount),
-                    Cause = "ledger-due:" + signal.Key,
+                    Cause = "ledger:" + signal.Key,
                 };
                 if (await TriggerAsync(run, j, signal, cancellationToken).ConfigureAwait(false))
                 {

@@ -47,21 +47,23 @@ public interface ILedgerService
 }
 
 /// <summary>
-/// Sees the signals the ledger's due work raises (points expiring soon, reservations expired, tier changes), for one
-/// customer at a time, inside the due work's unit of work: what an observer writes through
-/// <see cref="LedgerDueSignals.Session"/> commits with the ledger's own changes or not at all. Data flows one way,
-/// from the ledger to the observer (journeys register one); the ledger does not depend on what observers do.
+/// Sees the signals the ledger raises outside ingestion, from due work (points expiring soon, reservations expired,
+/// tier reviews) and from commands (<see cref="ILedgerService.ExecuteAsync"/>, e.g. a tier override), for one customer at
+/// a time, inside the ledger's own unit of work: what an observer writes through <see cref="LedgerSignalContext.Session"/>
+/// commits with the ledger's changes or not at all. Data flows one way, from the ledger to the observer (journeys
+/// register one); the ledger does not depend on what observers do. Signals raised during ingestion are not passed here:
+/// the ingest pipeline records them as decisions.
 /// </summary>
-public interface ILedgerDueWorkObserver
+public interface ILedgerSignalObserver
 {
-    /// <summary>Called once per customer whose due work raised signals, before the page commits.</summary>
-    ValueTask OnDueSignalsAsync(LedgerDueSignals signals, CancellationToken cancellationToken = default);
+    /// <summary>Called once per customer whose due work or command raised signals, before the unit of work commits.</summary>
+    ValueTask OnSignalsAsync(LedgerSignalContext signals, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One customer's due-work signals and the unit of work they were raised in.</summary>
-public sealed record LedgerDueSignals
+/// <summary>One customer's signals from due work or a command, and the unit of work they were raised in.</summary>
+public sealed record LedgerSignalContext
 {
-    /// <summary>The unit of work of the due-work page (not committed yet).</summary>
+    /// <summary>The unit of work of the due-work page or the command (not committed yet).</summary>
     public required Storage.ILoyaltyStoreSession Session { get; init; }
 
     /// <summary>The tenant's program.</summary>
@@ -70,7 +72,7 @@ public sealed record LedgerDueSignals
     /// <summary>The tenant.</summary>
     public required TenantId Tenant { get; init; }
 
-    /// <summary>The instant the due work ran for.</summary>
+    /// <summary>The instant the due work ran for, or the command's time.</summary>
     public required Instant Now { get; init; }
 
     /// <summary>The customer.</summary>

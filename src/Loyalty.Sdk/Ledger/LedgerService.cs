@@ -42,7 +42,7 @@ public sealed class LedgerService : ILedgerService
     private readonly IClock clock;
     private readonly LedgerEngines engines;
     private readonly LedgerOptions options;
-    private readonly ILedgerDueWorkObserver[] observers;
+    private readonly ILedgerSignalObserver[] observers;
 
     /// <summary>Creates the service; the container normally does this.</summary>
     public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options)
@@ -52,7 +52,7 @@ public sealed class LedgerService : ILedgerService
 
     /// <summary>Creates the service with observers of due-work signals (journeys register one); the container
     /// normally does this.</summary>
-    public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options, IEnumerable<ILedgerDueWorkObserver> observers)
+    public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options, IEnumerable<ILedgerSignalObserver> observers)
     {
         this.observers = [.. observers ?? throw new ArgumentNullException(nameof(observers))];
         ArgumentNullException.ThrowIfNull(options);
@@ -137,6 +137,10 @@ public sealed class LedgerService : ILedgerService
         var effective = command.Customer == customer ? command : command with { Customer = customer };
         var posting = engine.Execute(state, effective, now, counterparty, reversed);
         await repo.SaveAsync(state, expected, posting.Transfers, cancellationToken).ConfigureAwait(false);
+        if (posting.Signals.Count > 0 && observers.Length > 0)
+        {
+            await NotifyAsync(new LedgerSignalContext { Session = session, Program = engine.Program, Tenant = tenant, Now = now, Customer = customer, Signals = [.. posting.Signals] }, cancellationToken).ConfigureAwait(false);
+        }
         if (counterparty is not null)
         {
             await repo.SaveAsync(counterparty, counterpartyExpected, [], cancellationToken).ConfigureAwait(false);
@@ -190,6 +194,14 @@ public sealed class LedgerService : ILedgerService
         }
 
         return options.RequireKnownCustomers ? throw new UnknownLedgerEntityException("customer", customer.Value) : customer;
+    }
+
+    private async ValueTask NotifyAsync(LedgerSignalContext raised, CancellationToken cancellationToken)
+    {
+        foreach (var observer in observers)
+        {
+            await observer.OnSignalsAsync(raised, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc />
@@ -247,11 +259,7 @@ public sealed class LedgerService : ILedgerService
                 signals.AddRange(posting.Signals);
                 if (posting.Signals.Count > 0 && observers.Length > 0)
                 {
-                    var raised = new LedgerDueSignals { Session = session, Program = program, Tenant = tenant, Now = now, Customer = customer, Signals = [.. posting.Signals] };
-                    foreach (var observer in observers)
-                    {
-                        await observer.OnDueSignalsAsync(raised, cancellationToken).ConfigureAwait(false);
-                    }
+                    await NotifyAsync(new LedgerSignalContext { Session = session, Program = program, Tenant = tenant, Now = now, Customer = customer, Signals = [.. posting.Signals] }, cancellationToken).ConfigureAwait(false);
                 }
             }
 
