@@ -258,4 +258,26 @@ public sealed class FeedbackTests
 
         Assert.Equal(3, h.Email.Sent.Select(s => s.Key).Distinct().Count());
     }
+
+    [Fact]
+    public async Task Erasure_exports_then_deletes_the_customers_journeys_and_channel_response()
+    {
+        await using var h = new Harness(o => o.Journeys.Add(JourneyTemplates.WelcomeSeries with { HoldoutPercent = 0 }));
+        var customer = (await h.SignUpAsync("gone@example.com")).Customer!.Value;
+        await h.TickAsync();
+        await FeedbackAsync(h, h.Email.Sent.Single().Key, ContactChannel.Email, InteractionKind.MessageOpened, Harness.Mail("gone@example.com"));
+        var personal = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Loyalty.Sdk.Consent.IPersonalDataService>(h.Services);
+
+        var export = await personal.ExportAsync(Harness.Tenant, customer);
+        var journeys = export["journeys"]!;
+        Assert.Equal("welcome_series", journeys["instances"]![0]!["journey"]!.GetValue<string>());
+        Assert.Equal(1, journeys["channelResponse"]![0]!["channels"]![0]!["opened"]!.GetValue<long>());
+
+        await personal.EraseAsync(Harness.Tenant, customer, "dpo");
+        Assert.Null(await h.Journeys.GetInstanceAsync(Harness.Tenant, customer, "welcome_series"));
+        await h.RunDaysAsync(15);
+        Assert.Single(h.Email.Sent);
+        Assert.Equal(1, (await h.ReportAsync("welcome_series")).Entries);
+    }
 }
+

@@ -106,6 +106,8 @@ internal sealed class Harness : IAsyncDisposable
 
     public Loyalty.Sdk.Ledger.ILedgerService Ledger { get; }
 
+    public IServiceProvider Services => provider;
+
     public FakeClock Clock { get; }
 
     public FakeSender Email { get; } = new(ContactChannel.Email);

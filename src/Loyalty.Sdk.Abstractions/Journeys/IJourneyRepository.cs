@@ -28,6 +28,10 @@ public interface IJourneyRepository
     /// version becomes <c>expectedVersion + 1</c>.</summary>
     ValueTask SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken = default);
 
+    /// <summary>Erasure: deletes the customer's instances (and their timers) and channel response. Applied on commit;
+    /// measurement counters stay (they hold no customer).</summary>
+    ValueTask DeleteCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
+
     /// <summary>The counters of every journey.</summary>
     ValueTask<IReadOnlyList<JourneyStats>> GetStatsAsync(CancellationToken cancellationToken = default);
 }

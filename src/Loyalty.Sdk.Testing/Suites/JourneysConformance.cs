@@ -195,4 +195,32 @@ public abstract class JourneysConformance<TFixture>(TFixture fixture) : Conforma
         var last = await ReadAsync(s => s.Journeys.GetResponseAsync(Ada));
         Assert.Equal((2L, 4L, 1L), (last!.Version, last.For(Events.ContactChannel.Email).Sent, last.For(Events.ContactChannel.Sms).Clicked));
     }
+
+    /// <summary>Erasing a customer deletes their instances, timers and channel response on commit, and nobody else's;
+    /// the session reads its own deletion.</summary>
+    [Fact]
+    public virtual async Task Deleting_a_customer_removes_instances_timers_and_channel_response()
+    {
+        await WriteAsync(async s =>
+        {
+            await s.Journeys.SaveAsync(Journey(Ada, "welcome", At(10)), 0);
+            await s.Journeys.SaveAsync(Journey(Ada, "birthday", null), 0);
+            await s.Journeys.SaveAsync(Journey(Bob, "welcome", At(20)), 0);
+            await s.Journeys.SaveResponseAsync(new CustomerChannelResponse { Customer = Ada }.With(Events.ContactChannel.Email, c => c with { Sent = 1 }), 0);
+        });
+
+        await using (var session = await OpenAsync())
+        {
+            await session.Journeys.DeleteCustomerAsync(Ada);
+            Assert.Empty(await session.Journeys.ListForCustomerAsync(Ada));
+            Assert.Null(await session.Journeys.GetResponseAsync(Ada));
+            await session.CommitAsync();
+        }
+
+        Assert.Empty(await ReadAsync(s => s.Journeys.ListForCustomerAsync(Ada)));
+        Assert.Null(await ReadAsync(s => s.Journeys.GetAsync(Ada, "welcome")));
+        Assert.Null(await ReadAsync(s => s.Journeys.GetResponseAsync(Ada)));
+        Assert.Equal(new[] { (Bob, "welcome") }, (await ReadAsync(s => s.Journeys.ListDueAsync(At(100), 10))).ToArray());
+    }
 }
+

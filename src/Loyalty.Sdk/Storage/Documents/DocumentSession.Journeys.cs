@@ -45,6 +45,19 @@ internal sealed partial class DocumentSession : IJourneyRepository
         return ValueTask.CompletedTask;
     }
 
+    async ValueTask IJourneyRepository.DeleteCustomerAsync(CustomerId customer, CancellationToken cancellationToken)
+    {
+        foreach (var instance in await ((IJourneyRepository)this).ListForCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
+        {
+            await PutReadAsync<JourneyInstance>(JourneyCollection, Names.Join(customer.Value, instance.Journey), null, DocumentJson.Journey, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await LoadAsync(JourneyResponses, customer.Value, DocumentJson.ChannelResponse, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            await PutReadAsync<CustomerChannelResponse>(JourneyResponses, customer.Value, null, DocumentJson.ChannelResponse, null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     ValueTask IJourneyRepository.CountAsync(string journey, string counter, long delta, CancellationToken cancellationToken)
     {
         Count(JourneyCounters, Names.Join(journey, counter), delta);

@@ -41,6 +41,7 @@ public sealed partial class InMemoryLoyaltyStore
         private readonly Dictionary<(string, string), long> counts = [];
         private readonly Dictionary<CustomerId, List<string>> pendingByCustomer = [];
         private readonly Dictionary<CustomerId, (CustomerChannelResponse Value, long Expected)> responses = [];
+        private readonly HashSet<CustomerId> deleted = [];
 
         public void Validate()
         {
@@ -82,6 +83,22 @@ public sealed partial class InMemoryLoyaltyStore
                 }
             }
 
+            foreach (var customer in deleted)
+            {
+                if (data.Instances.Remove(customer, out var gone))
+                {
+                    foreach (var (journey, instance) in gone)
+                    {
+                        if (instance.WakeAt is { } due)
+                        {
+                            data.Due.Remove((due.ToUnixTimeTicks(), customer.Value, journey));
+                        }
+                    }
+                }
+
+                data.Responses.Remove(customer);
+            }
+
             foreach (var ((journey, counter), delta) in counts)
             {
                 if (!data.Counters.TryGetValue(journey, out var c))
@@ -99,11 +116,17 @@ public sealed partial class InMemoryLoyaltyStore
             counts.Clear();
             pendingByCustomer.Clear();
             responses.Clear();
+            deleted.Clear();
         }
 
         public ValueTask<IReadOnlyList<JourneyInstance>> ListForCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
         {
             var list = new List<JourneyInstance>();
+            if (deleted.Contains(customer))
+            {
+                return ValueTask.FromResult<IReadOnlyList<JourneyInstance>>(list);
+            }
+
             if (data.Instances.TryGetValue(customer, out var map))
             {
                 foreach (var (journey, instance) in map)
@@ -129,7 +152,7 @@ public sealed partial class InMemoryLoyaltyStore
         public ValueTask<JourneyInstance?> GetAsync(CustomerId customer, string journey, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(pending.TryGetValue((customer, journey), out var p)
                 ? p.Value
-                : data.Instances.TryGetValue(customer, out var map) ? map.GetValueOrDefault(journey) : null);
+                : !deleted.Contains(customer) && data.Instances.TryGetValue(customer, out var map) ? map.GetValueOrDefault(journey) : null);
 
         public ValueTask SaveAsync(JourneyInstance instance, long expectedVersion, CancellationToken cancellationToken = default)
         {
@@ -162,13 +185,27 @@ public sealed partial class InMemoryLoyaltyStore
         }
 
         public ValueTask<CustomerChannelResponse?> GetResponseAsync(CustomerId customer, CancellationToken cancellationToken = default) =>
-            ValueTask.FromResult(responses.TryGetValue(customer, out var p) ? p.Value : data.Responses.GetValueOrDefault(customer));
+            ValueTask.FromResult(responses.TryGetValue(customer, out var p) ? p.Value : deleted.Contains(customer) ? null : data.Responses.GetValueOrDefault(customer));
 
         public ValueTask SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken = default)
         {
             ArgumentNullException.ThrowIfNull(response);
             var first = responses.TryGetValue(response.Customer, out var p) ? p.Expected : expectedVersion;
             responses[response.Customer] = (response with { Version = expectedVersion + 1 }, first);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DeleteCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
+        {
+            // Writes of this session for the customer are dropped; what is stored goes on commit.
+            foreach (var key in pending.Keys.Where(k => k.Item1 == customer).ToArray())
+            {
+                pending.Remove(key);
+            }
+
+            pendingByCustomer.Remove(customer);
+            responses.Remove(customer);
+            deleted.Add(customer);
             return ValueTask.CompletedTask;
         }
 
