@@ -111,7 +111,11 @@ public sealed class LedgerTriggerTests
     [Fact]
     public async Task A_tier_downgrade_at_review_fires_once_and_the_grace_period_before_it_does_not()
     {
-        await using var h = new Harness(o => o.Journeys.Add(OnTrigger("tier", JourneyTriggerKind.TierChanged)));
+        await using var h = new Harness(o =>
+        {
+            o.Journeys.Add(OnTrigger("tier", JourneyTriggerKind.TierChanged));
+            o.Journeys.Add(JourneyTemplates.TierUpgrade with { Transactional = true });
+        });
         var customer = (await h.SignUpAsync("tier@example.com")).Customer!.Value;
         await h.Engine.IngestAsync(h.Order("tier@example.com", total: 600m)); // shoes earn double: silver at once
         var status = (await h.Ledger.GetTierAsync(Harness.Tenant, customer)).Status;
@@ -133,7 +137,10 @@ public sealed class LedgerTriggerTests
         Assert.Equal("bronze", (await h.Ledger.GetTierAsync(Harness.Tenant, customer)).Status.Tier);
         Assert.Equal(2, (await h.ReportAsync("tier")).Entries);
         Assert.Equal(2, (await h.Journeys.GetInstanceAsync(Harness.Tenant, customer, "tier"))!.Entry);
-        Assert.Equal(2, h.Email.Sent.Count);
+
+        // The upgrade-only template congratulated the upgrade (ingest) and ignored the downgrade (due work).
+        Assert.Equal(1, (await h.ReportAsync("tier_upgrade")).Entries);
+        Assert.Equal(["tier", "tier_upgrade", "tier"], h.Email.Sent.Select(s => s.Template!).ToArray());
     }
 
     [Fact]
@@ -152,4 +159,13 @@ public sealed class LedgerTriggerTests
         Assert.Equal(1, (await h.ReportAsync("tier")).Entries);
         Assert.Equal("tier", Assert.Single(h.Email.Sent).Template);
     }
+
+    [Fact]
+    public void A_tier_changed_direction_other_than_upgrade_or_downgrade_is_refused_by_path()
+    {
+        var sideways = OnTrigger("tier", JourneyTriggerKind.TierChanged) with { Trigger = new JourneyTrigger { Kind = JourneyTriggerKind.TierChanged, Attribute = "sideways" } };
+        var errors = JourneyValidator.Validate([sideways, JourneyTemplates.TierUpgrade with { Version = 2 }], new JourneyOptions(), Currency.Eur);
+        Assert.Equal(("$.journeys[0].trigger.attribute", "unknown"), errors.Select(e => (e.Path, e.Code)).Single());
+    }
 }
+

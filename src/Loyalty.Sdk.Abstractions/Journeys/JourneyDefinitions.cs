@@ -109,7 +109,8 @@ public sealed record JourneyTrigger
     /// <summary>The segment, for segment triggers.</summary>
     public string? Segment { get; init; }
 
-    /// <summary>The date attribute (<c>birthday</c> or <c>signup_anniversary</c>).</summary>
+    /// <summary>The date attribute (<c>birthday</c> or <c>signup_anniversary</c>); for <see cref="JourneyTriggerKind.TierChanged"/>,
+    /// <c>upgrade</c> or <c>downgrade</c> to fire on one direction only (null: any change).</summary>
     public string? Attribute { get; init; }
 
     /// <summary>Days added to the date attribute (negative: before).</summary>

@@ -34,7 +34,8 @@ internal sealed class JourneyLedgerObserver(JourneyRegistry registry, JourneyRun
                     (JourneyTriggerKind.ReservationExpired, LedgerSignalKind.ReservationExpired) => true,
 
                     // A grace period keeps the tier: not a change.
-                    (JourneyTriggerKind.TierChanged, LedgerSignalKind.TierChanged) => signal.Tier != signal.PreviousTier,
+                    (JourneyTriggerKind.TierChanged, LedgerSignalKind.TierChanged) =>
+                        signal.Tier != signal.PreviousTier && TierMatches(trigger.Attribute, signals.Program, signal.PreviousTier, signal.Tier),
                     _ => false,
                 };
                 if (!matches)
@@ -64,6 +65,34 @@ internal sealed class JourneyLedgerObserver(JourneyRegistry registry, JourneyRun
         {
             await signals.Session.Decisions.AppendAsync([.. run.Decisions], cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Whether a tier change from <paramref name="from"/> to <paramref name="to"/> fires a <c>tier_changed</c>
+    /// trigger whose <see cref="JourneyTrigger.Attribute"/> is <paramref name="direction"/>: null (any change),
+    /// <c>upgrade</c> (a higher level than before; a first tier counts from the lowest level) or <c>downgrade</c>.</summary>
+    internal static bool TierMatches(string? direction, Programs.LoyaltyProgram program, string? from, string? to)
+    {
+        if (direction is null)
+        {
+            return true;
+        }
+
+        var levels = program.Ledger?.Tiers?.Levels ?? [];
+        int Index(string? id)
+        {
+            for (var i = 0; i < levels.Count; i++)
+            {
+                if (levels[i].Id == id)
+                {
+                    return i;
+                }
+            }
+
+            return 0;
+        }
+
+        var delta = Index(to) - Index(string.IsNullOrEmpty(from) ? null : from);
+        return direction == "upgrade" ? delta > 0 : delta < 0;
     }
 
     private async ValueTask<bool> TriggerAsync(JourneyRun run, CompiledJourney j, LedgerSignal signal, CancellationToken cancellationToken)

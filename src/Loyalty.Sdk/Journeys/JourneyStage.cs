@@ -143,7 +143,8 @@ public sealed class JourneyStage : IJourneyStage
                     };
                     foreach (var d in context.Decisions)
                     {
-                        if (d.Capability == Capabilities.Ledger && d.Action == action)
+                        if (d.Capability == Capabilities.Ledger && d.Action == action
+                            && (t.Kind != JourneyTriggerKind.TierChanged || JourneyLedgerObserver.TierMatches(t.Attribute, context.Program, d.Inputs.GetValueOrDefault("from"), d.Inputs.GetValueOrDefault("to"))))
                         {
                             await TryEnterAsync(run, j, instances ??= new(StringComparer.Ordinal), action, cancellationToken).ConfigureAwait(false);
                             break;

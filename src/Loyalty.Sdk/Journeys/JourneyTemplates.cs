@@ -137,13 +137,13 @@ public static class JourneyTemplates
         ],
     };
 
-    /// <summary>Tier upgrade congratulation.</summary>
+    /// <summary>Tier upgrade congratulation (upgrades only, not review downgrades).</summary>
     public static JourneyDefinition TierUpgrade { get; } = new()
     {
         Id = "tier_upgrade",
         Name = "Tier upgrade congratulation",
         ReEntry = JourneyReEntry.Always,
-        Trigger = new JourneyTrigger { Kind = JourneyTriggerKind.TierChanged },
+        Trigger = new JourneyTrigger { Kind = JourneyTriggerKind.TierChanged, Attribute = "upgrade" },
         Steps = [Send("congrats", "tier_upgrade", null, messageClass: "loyalty_update")],
     };
 

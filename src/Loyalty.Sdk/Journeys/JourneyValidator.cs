@@ -124,6 +124,9 @@ public static class JourneyValidator
             case JourneyTriggerKind.DateAttribute when t.Attribute is not ("birthday" or "signup_anniversary"):
                 errors.Add(new ValidationError($"{p}.attribute", "unknown", "The date attribute must be birthday or signup_anniversary."));
                 break;
+            case JourneyTriggerKind.TierChanged when t.Attribute is not (null or "upgrade" or "downgrade"):
+                errors.Add(new ValidationError($"{p}.attribute", "unknown", "A tier_changed trigger's attribute is upgrade, downgrade or absent (any change)."));
+                break;
             case JourneyTriggerKind.Inactivity or JourneyTriggerKind.PointsExpiring when t.Days <= 0:
                 errors.Add(new ValidationError($"{p}.days", "out_of_range", "Days must be positive."));
                 break;
