@@ -10,6 +10,7 @@ using Loyalty.Sdk.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
+using NodaTime.Testing;
 
 namespace Loyalty.Sdk.Journeys.Tests;
 
@@ -81,7 +82,7 @@ internal sealed class Harness : IAsyncDisposable
 
     public Harness(Action<JourneyOptions> configure, LoyaltyProgram? program = null, InMemoryLoyaltyStore? store = null)
     {
-        Clock = new ManualClock(Start);
+        Clock = new FakeClock(Start);
         var p = program ?? DefaultPrograms.Retail();
         p = p with { Consent = (p.Consent ?? ConsentPolicy.Default) with { Holdout = null } };
         var services = new ServiceCollection().AddSingleton<IClock>(Clock);
@@ -105,7 +106,9 @@ internal sealed class Harness : IAsyncDisposable
 
     public Loyalty.Sdk.Ledger.ILedgerService Ledger { get; }
 
-    public ManualClock Clock { get; }
+    public IServiceProvider Services => provider;
+
+    public FakeClock Clock { get; }
 
     public FakeSender Email { get; } = new(ContactChannel.Email);
 
@@ -168,7 +171,7 @@ internal sealed class Harness : IAsyncDisposable
         var end = Clock.GetCurrentInstant() + Duration.FromDays(days);
         while (Clock.GetCurrentInstant() < end)
         {
-            Clock.AdvanceTo(Clock.GetCurrentInstant() + delta);
+            Clock.Reset(Clock.GetCurrentInstant() + delta);
             await TickAsync();
         }
     }

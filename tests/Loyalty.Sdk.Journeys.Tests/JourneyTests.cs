@@ -91,7 +91,7 @@ public sealed class JourneyTests
         {
             // Slow delivery: meanwhile the lease expires and another node claims the message.
             h.Email.BeforeSend = null;
-            var claims = await h.Store.Outbox.ClaimDueAsync(h.Clock.Now + Duration.FromMinutes(2), 10, Duration.FromMinutes(1), "other-node");
+            var claims = await h.Store.Outbox.ClaimDueAsync(h.Clock.GetCurrentInstant() + Duration.FromMinutes(2), 10, Duration.FromMinutes(1), "other-node");
             stolen.AddRange(claims.Select(c => c.Message.Key));
         };
         await h.TickAsync();
@@ -257,7 +257,7 @@ public sealed class JourneyTests
         await h.Engine.IngestAsync(h.Cart("small@example.com", 5m)); // filtered out by event_value >= 20 EUR
         await h.Engine.IngestAsync(h.Cart("buyer@example.com", 80m));
         await h.Engine.IngestAsync(h.Cart("browser@example.com", 80m));
-        h.Clock.AdvanceTo(h.Clock.GetCurrentInstant() + Duration.FromHours(1));
+        h.Clock.Reset(h.Clock.GetCurrentInstant() + Duration.FromHours(1));
         await h.Engine.IngestAsync(h.Order("buyer@example.com"));
         await h.RunDaysAsync(1, TimeSpan.FromHours(1));
         var sent = Assert.Single(h.Email.Sent);
@@ -372,7 +372,7 @@ public sealed class JourneyTests
 
         // The host deploys version 2 over the same store: Ann continues on version 1, Bob enters version 2.
         await using var second = new Harness(o => { o.Journeys.Add(Version(1)); o.Journeys.Add(Version(2)); }, store: first.Store);
-        second.Clock.AdvanceTo(Harness.Start + Duration.FromHours(1));
+        second.Clock.Reset(Harness.Start + Duration.FromHours(1));
         second.NextId();
         second.NextId(); // the shared store has seen e-1 and e-2 already
         var bob = (await second.SignUpAsync("bob@example.com", id: new EventId("bob-signup"))).Customer!.Value;

@@ -32,6 +32,8 @@ public sealed class OmittedMembersTests
         Assert.Empty(program.CustomIdentifierTypes);
         Assert.NotNull(program.CustomEvents);
         Assert.Empty(program.CustomEvents);
+        Assert.NotNull(program.Journeys);
+        Assert.Empty(program.Journeys);
     }
 
     [Fact]

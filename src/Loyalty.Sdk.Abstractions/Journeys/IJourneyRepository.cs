@@ -21,10 +21,17 @@ public interface IJourneyRepository
     /// <summary>Adds to measurement counters of a journey. Applied on commit.</summary>
     ValueTask CountAsync(string journey, string counter, long delta = 1, CancellationToken cancellationToken = default);
 
+    /// <summary>A customer's response per channel (for best-channel sends), or null when nothing was recorded.</summary>
+    ValueTask<CustomerChannelResponse?> GetResponseAsync(CustomerId customer, CancellationToken cancellationToken = default);
+
+    /// <summary>Saves a customer's response per channel with optimistic concurrency (0 for a new one); the stored
+    /// version becomes <c>expectedVersion + 1</c>.</summary>
+    ValueTask SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken = default);
+
+    /// <summary>Erasure: deletes the customer's instances (and their timers) and channel response. Applied on commit;
+    /// measurement counters stay (they hold no customer).</summary>
+    ValueTask DeleteCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
+
     /// <summary>The counters of every journey.</summary>
     ValueTask<IReadOnlyList<JourneyStats>> GetStatsAsync(CancellationToken cancellationToken = default);
-
-    /// <summary>GDPR erasure: deletes every journey instance of <paramref name="customer"/> with its timers (the
-    /// journeys' counters are aggregates and stay). Applied on commit; the session no longer sees the instances.</summary>
-    ValueTask EraseCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
 }

@@ -109,7 +109,8 @@ public sealed record JourneyTrigger
     /// <summary>The segment, for segment triggers.</summary>
     public string? Segment { get; init; }
 
-    /// <summary>The date attribute (<c>birthday</c> or <c>signup_anniversary</c>).</summary>
+    /// <summary>The date attribute (<c>birthday</c> or <c>signup_anniversary</c>); for <see cref="JourneyTriggerKind.TierChanged"/>,
+    /// <c>upgrade</c> or <c>downgrade</c> to fire on one direction only (null: any change).</summary>
     public string? Attribute { get; init; }
 
     /// <summary>Days added to the date attribute (negative: before).</summary>
@@ -142,7 +143,7 @@ public sealed record JourneyAction
     public string? MessageClass { get; init; }
 
     /// <summary>Template variables.</summary>
-    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Variables { get; init => field = value ?? new Dictionary<string, string>(); } = new Dictionary<string, string>();
 
     /// <summary>Points of <see cref="JourneyActionKind.AwardPoints"/>.</summary>
     public long Points { get; init; }
@@ -179,7 +180,7 @@ public sealed record JourneyStep
     public string? Condition { get; init; }
 
     /// <summary>The branches of a split.</summary>
-    public IReadOnlyList<JourneyBranch> Branches { get; init; } = [];
+    public IReadOnlyList<JourneyBranch> Branches { get; init => field = value ?? []; } = [];
 
     /// <summary>The action of an action step.</summary>
     public JourneyAction? Action { get; init; }
@@ -235,5 +236,5 @@ public sealed record JourneyDefinition
     public JourneyGoal? Goal { get; init; }
 
     /// <summary>Event kinds that end the journey at any step.</summary>
-    public IReadOnlyList<string> ExitOn { get; init; } = [];
+    public IReadOnlyList<string> ExitOn { get; init => field = value ?? []; } = [];
 }

@@ -72,3 +72,49 @@ public sealed record JourneyStats
     /// <summary>A counter, 0 when absent.</summary>
     public long this[string name] => Counters.TryGetValue(name, out var v) ? v : 0;
 }
+
+/// <summary>How one customer responds on one channel: journey messages sent there, and the opens and clicks they got
+/// back (delivery results ingested as interaction events).</summary>
+public sealed record ChannelResponseCounts
+{
+    /// <summary>The channel.</summary>
+    public required Events.ContactChannel Channel { get; init; }
+
+    /// <summary>Journey messages sent on the channel.</summary>
+    public long Sent { get; init; }
+
+    /// <summary>Of those, opened (first open of each message).</summary>
+    public long Opened { get; init; }
+
+    /// <summary>Of those, clicked (first click of each message).</summary>
+    public long Clicked { get; init; }
+
+    /// <summary>The observed response: (opens + clicks) / sends, 0 without sends.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double Rate => Sent == 0 ? 0 : (double)(Opened + Clicked) / Sent;
+}
+
+/// <summary>One customer's response per channel, durable journey state that best-channel sends rank channels by.</summary>
+public sealed record CustomerChannelResponse
+{
+    /// <summary>The customer.</summary>
+    public required CustomerId Customer { get; init; }
+
+    /// <summary>Counts per channel (one entry per channel seen).</summary>
+    public IReadOnlyList<ChannelResponseCounts> Channels { get; init => field = value ?? []; } = [];
+
+    /// <summary>Optimistic-concurrency version.</summary>
+    public long Version { get; init; }
+
+    /// <summary>The counts of <paramref name="channel"/> (zeros when unseen).</summary>
+    public ChannelResponseCounts For(Events.ContactChannel channel) =>
+        Channels.FirstOrDefault(c => c.Channel == channel) ?? new ChannelResponseCounts { Channel = channel };
+
+    /// <summary>A copy with the counts of one channel changed by <paramref name="update"/>.</summary>
+    public CustomerChannelResponse With(Events.ContactChannel channel, Func<ChannelResponseCounts, ChannelResponseCounts> update)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        var updated = update(For(channel));
+        return this with { Channels = [.. Channels.Where(c => c.Channel != channel), updated] };
+    }
+}

@@ -52,6 +52,11 @@ public sealed record LoyaltyProgram
     /// <summary>Segments: named rules in the rule language (see <c>docs/segments.md</c>).</summary>
     public IReadOnlyList<Segments.SegmentDefinition> Segments { get; init; } = [];
 
+    /// <summary>Journeys (<c>$.journeys</c>, see <c>docs/journeys.md</c>): the same shape as
+    /// <see cref="Journeys.JourneyDefinition"/>. They run in addition to those registered in code when the journeys
+    /// capability is added.</summary>
+    public IReadOnlyList<Journeys.JourneyDefinition> Journeys { get; init => field = value ?? []; } = [];
+
     /// <summary>Whether an identifier type is known to the program (built in or registered).</summary>
     public bool IsKnownIdentifierType(IdentifierType type) => type.IsBuiltIn || CustomIdentifierTypes.Contains(type);
 }

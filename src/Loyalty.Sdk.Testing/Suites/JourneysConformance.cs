@@ -122,37 +122,6 @@ public abstract class JourneysConformance<TFixture>(TFixture fixture) : Conforma
         Deep.Equal(new Dictionary<string, long> { ["entered"] = 1 }, stats[0].Counters);
     }
 
-    /// <summary>Erasing a customer deletes its instances and their timers on commit (and hides them from the session
-    /// at once); other customers' instances and the counters stay.</summary>
-    [Fact]
-    public virtual async Task Erasure_deletes_a_customers_instances_and_timers()
-    {
-        await WriteAsync(async s =>
-        {
-            await s.Journeys.SaveAsync(Journey(Ada, "welcome", At(5)), 0);
-            await s.Journeys.SaveAsync(Journey(Ada, "birthday", At(6)), 0);
-            await s.Journeys.SaveAsync(Journey(Bob, "welcome", At(7)), 0);
-            await s.Journeys.CountAsync("welcome", "entered", 2);
-        });
-
-        await using (var discarded = await OpenAsync())
-        {
-            await discarded.Journeys.EraseCustomerAsync(Ada);
-            Assert.Empty(await discarded.Journeys.ListForCustomerAsync(Ada));
-            Assert.Null(await discarded.Journeys.GetAsync(Ada, "welcome"));
-        }
-
-        Assert.Equal(2, (await ReadAsync(s => s.Journeys.ListForCustomerAsync(Ada))).Count);
-
-        await WriteAsync(s => s.Journeys.EraseCustomerAsync(Ada));
-
-        Assert.Empty(await ReadAsync(s => s.Journeys.ListForCustomerAsync(Ada)));
-        Assert.Null(await ReadAsync(s => s.Journeys.GetAsync(Ada, "birthday")));
-        Assert.Equal([(Bob, "welcome")], await ReadAsync(s => s.Journeys.ListDueAsync(At(60), 10)));
-        Assert.Single(await ReadAsync(s => s.Journeys.ListForCustomerAsync(Bob)));
-        Assert.Equal(2L, (await ReadAsync(s => s.Journeys.GetStatsAsync())).Single()["entered"]);
-    }
-
     /// <summary>A stale save is a concurrency conflict and changes nothing (its timer included).</summary>
     [Fact]
     public virtual async Task A_stale_save_is_a_concurrency_conflict_and_changes_nothing()
@@ -191,4 +160,67 @@ public abstract class JourneysConformance<TFixture>(TFixture fixture) : Conforma
 
         Assert.Equal(1, (await ReadAsync(s => s.Journeys.GetAsync(Ada, "welcome")))!.Entry);
     }
+
+    /// <summary>A customer's response per channel round-trips, is versioned, is read back with the session's own
+    /// writes, and a stale save is a concurrency conflict that changes nothing.</summary>
+    [Fact]
+    public virtual async Task Channel_responses_round_trip_and_are_versioned()
+    {
+        Assert.Null(await ReadAsync(s => s.Journeys.GetResponseAsync(Ada)));
+        var first = new CustomerChannelResponse { Customer = Ada }
+            .With(Events.ContactChannel.Email, c => c with { Sent = 3, Opened = 2 })
+            .With(Events.ContactChannel.Sms, c => c with { Sent = 1, Clicked = 1 });
+        await WriteAsync(s => s.Journeys.SaveResponseAsync(first, 0));
+        var stored = await ReadAsync(s => s.Journeys.GetResponseAsync(Ada));
+        Deep.Equal(first with { Version = 1 }, stored);
+        Assert.Equal(2.0 / 3, stored!.For(Events.ContactChannel.Email).Rate, 9);
+        Assert.Null(await ReadAsync(s => s.Journeys.GetResponseAsync(Bob)));
+
+        await using (var session = await OpenAsync())
+        {
+            await session.Journeys.SaveResponseAsync(stored.With(Events.ContactChannel.Email, c => c with { Sent = 4 }), 1);
+            Assert.Equal(4, (await session.Journeys.GetResponseAsync(Ada))!.For(Events.ContactChannel.Email).Sent);
+            await session.CommitAsync();
+        }
+
+        await using (var stale = await OpenAsync())
+        {
+            await AssertConflictAsync(async () =>
+            {
+                await stale.Journeys.SaveResponseAsync(stored.With(Events.ContactChannel.Email, c => c with { Sent = 99 }), 1);
+                await stale.CommitAsync();
+            });
+        }
+
+        var last = await ReadAsync(s => s.Journeys.GetResponseAsync(Ada));
+        Assert.Equal((2L, 4L, 1L), (last!.Version, last.For(Events.ContactChannel.Email).Sent, last.For(Events.ContactChannel.Sms).Clicked));
+    }
+
+    /// <summary>Erasing a customer deletes their instances, timers and channel response on commit, and nobody else's;
+    /// the session reads its own deletion.</summary>
+    [Fact]
+    public virtual async Task Deleting_a_customer_removes_instances_timers_and_channel_response()
+    {
+        await WriteAsync(async s =>
+        {
+            await s.Journeys.SaveAsync(Journey(Ada, "welcome", At(10)), 0);
+            await s.Journeys.SaveAsync(Journey(Ada, "birthday", null), 0);
+            await s.Journeys.SaveAsync(Journey(Bob, "welcome", At(20)), 0);
+            await s.Journeys.SaveResponseAsync(new CustomerChannelResponse { Customer = Ada }.With(Events.ContactChannel.Email, c => c with { Sent = 1 }), 0);
+        });
+
+        await using (var session = await OpenAsync())
+        {
+            await session.Journeys.DeleteCustomerAsync(Ada);
+            Assert.Empty(await session.Journeys.ListForCustomerAsync(Ada));
+            Assert.Null(await session.Journeys.GetResponseAsync(Ada));
+            await session.CommitAsync();
+        }
+
+        Assert.Empty(await ReadAsync(s => s.Journeys.ListForCustomerAsync(Ada)));
+        Assert.Null(await ReadAsync(s => s.Journeys.GetAsync(Ada, "welcome")));
+        Assert.Null(await ReadAsync(s => s.Journeys.GetResponseAsync(Ada)));
+        Assert.Equal(new[] { (Bob, "welcome") }, (await ReadAsync(s => s.Journeys.ListDueAsync(At(100), 10))).ToArray());
+    }
 }
+

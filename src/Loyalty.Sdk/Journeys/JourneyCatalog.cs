@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Rules;
 
 namespace Loyalty.Sdk.Journeys;
@@ -34,14 +36,16 @@ internal sealed class CompiledJourney
 /// trigger.</summary>
 internal sealed class JourneyCatalog
 {
-    public JourneyCatalog(IEnumerable<JourneyDefinition> journeys, JourneyOptions options, Currency currency)
+    public JourneyCatalog(IEnumerable<JourneyDefinition> fromOptions, IReadOnlyList<JourneyDefinition> fromProgram, JourneyOptions options, Currency currency)
     {
-        var list = journeys.ToArray();
-        var errors = JourneyValidator.Validate(list, options, currency);
+        var registered = fromOptions.ToArray();
+        var errors = JourneyValidator.ValidateAll(registered, fromProgram, options, currency);
         if (errors.Count > 0)
         {
             throw new JourneyValidationException(errors);
         }
+
+        JourneyDefinition[] list = [.. registered, .. fromProgram];
 
         Schema = JourneyRules.CreateSchema(currency);
         var compiled = list.Select(j => new CompiledJourney(j, Schema)).ToArray();
@@ -69,13 +73,19 @@ internal sealed class JourneyCatalog
     public CompiledJourney? Find(string id, int version) => ByVersion.GetValueOrDefault((id, version));
 }
 
-/// <summary>Builds catalogs lazily per base currency.</summary>
+/// <summary>Builds catalogs lazily: per base currency for the journeys registered in code, per program instance when
+/// the program has a <c>journeys</c> section too.</summary>
 internal sealed class JourneyRegistry(JourneyOptions options)
 {
     private readonly object gate = new();
+    private readonly ConditionalWeakTable<LoyaltyProgram, JourneyCatalog> byProgram = [];
     private Dictionary<Currency, JourneyCatalog> catalogs = [];
 
     public JourneyOptions Options => options;
+
+    public JourneyCatalog Get(LoyaltyProgram program) => program.Journeys.Count == 0
+        ? Get(program.BaseCurrency)
+        : byProgram.GetValue(program, p => new JourneyCatalog(options.Journeys, p.Journeys, options, p.BaseCurrency));
 
     public JourneyCatalog Get(Currency currency)
     {
@@ -88,7 +98,7 @@ internal sealed class JourneyRegistry(JourneyOptions options)
         {
             if (!catalogs.TryGetValue(currency, out catalog))
             {
-                catalog = new JourneyCatalog(options.Journeys, options, currency);
+                catalog = new JourneyCatalog(options.Journeys, [], options, currency);
                 Volatile.Write(ref catalogs, new Dictionary<Currency, JourneyCatalog>(catalogs) { [currency] = catalog });
             }
 

@@ -21,8 +21,13 @@ public sealed class JourneyOptions
     /// <summary>Channels messages may use; empty means every channel.</summary>
     public ISet<ContactChannel> Channels { get; } = new HashSet<ContactChannel>();
 
-    /// <summary>The channel of best-channel sends when nothing better is known.</summary>
+    /// <summary>The tenant default channel of best-channel sends, used when no consented channel has an observed
+    /// response yet (and the consent gate allows it).</summary>
     public ContactChannel DefaultChannel { get; set; } = ContactChannel.Email;
+
+    /// <summary>Sends a channel needs to this customer before its observed response (opens and clicks over sends)
+    /// counts for best-channel sends. Default 3.</summary>
+    public int BestChannelMinSends { get; set; } = 3;
 
     /// <summary>Instances advanced per page by <see cref="IJourneyService.AdvanceAsync"/>.</summary>
     public int PageSize { get; set; } = 500;

@@ -4,10 +4,10 @@ using Loyalty.Sdk.Consent;
 namespace Loyalty.Sdk.Journeys;
 
 /// <summary>
-/// The journeys' part of a GDPR export and erasure. The export lists, for the customer and every id merged into it,
-/// each journey instance: journey and version, entry number, status, step, when it entered and next wakes, holdout,
-/// conversion and exit reason. The erasure deletes the instances and their timers; the journeys' counters are
-/// aggregates and stay, and queued messages are cancelled with the rest of the customer's outbox.
+/// The journeys capability's part of a GDPR export and erasure: for the customer and every id merged into it, the
+/// journey instances (journey, version, entry, status, step, timer, holdout, conversion, exit reason) and the response
+/// per channel. The erasure deletes both (their timers with them); measurement counters stay, as counts. Undelivered
+/// messages are dropped by the erasure itself (the outbox).
 /// </summary>
 public sealed class JourneyPersonalData : IPersonalDataContributor
 {
@@ -18,29 +18,34 @@ public sealed class JourneyPersonalData : IPersonalDataContributor
     public async ValueTask<JsonNode?> ExportAsync(PersonalDataContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var list = new JsonArray();
+        var instances = new JsonArray();
+        var responses = new JsonArray();
         foreach (var id in context.AllIds)
         {
             foreach (var i in (await context.Session.Journeys.ListForCustomerAsync(id, cancellationToken).ConfigureAwait(false)).OrderBy(i => i.Journey, StringComparer.Ordinal))
             {
-                list.Add(new JsonObject
+                instances.Add(new JsonObject
                 {
-                    ["customer"] = i.Customer.Value,
-                    ["journey"] = i.Journey,
-                    ["journeyVersion"] = i.JourneyVersion,
-                    ["entry"] = i.Entry,
-                    ["status"] = i.Status.ToString().ToLowerInvariant(),
-                    ["step"] = i.Step,
-                    ["enteredAt"] = i.EnteredAt?.ToString(),
-                    ["wakeAt"] = i.WakeAt?.ToString(),
-                    ["holdout"] = i.Holdout,
-                    ["converted"] = i.Converted,
-                    ["exitReason"] = i.ExitReason,
+                    ["customer"] = id.Value, ["journey"] = i.Journey, ["version"] = i.JourneyVersion, ["entry"] = i.Entry, ["status"] = i.Status.ToString(),
+                    ["step"] = i.Step, ["enteredAt"] = i.EnteredAt?.ToString(), ["wakeAt"] = i.WakeAt?.ToString(), ["holdout"] = i.Holdout,
+                    ["converted"] = i.Converted, ["exitReason"] = i.ExitReason,
+                });
+            }
+
+            if (await context.Session.Journeys.GetResponseAsync(id, cancellationToken).ConfigureAwait(false) is { } r)
+            {
+                responses.Add(new JsonObject
+                {
+                    ["customer"] = id.Value,
+                    ["channels"] = new JsonArray([.. r.Channels.OrderBy(c => c.Channel).Select(c => (JsonNode)new JsonObject
+                    {
+                        ["channel"] = c.Channel.ToString(), ["sent"] = c.Sent, ["opened"] = c.Opened, ["clicked"] = c.Clicked,
+                    })]),
                 });
             }
         }
 
-        return list.Count == 0 ? null : new JsonObject { ["instances"] = list };
+        return instances.Count == 0 && responses.Count == 0 ? null : new JsonObject { ["instances"] = instances, ["channelResponse"] = responses };
     }
 
     /// <inheritdoc />
@@ -49,7 +54,7 @@ public sealed class JourneyPersonalData : IPersonalDataContributor
         ArgumentNullException.ThrowIfNull(context);
         foreach (var id in context.AllIds)
         {
-            await context.Session.Journeys.EraseCustomerAsync(id, cancellationToken).ConfigureAwait(false);
+            await context.Session.Journeys.DeleteCustomerAsync(id, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -33,6 +33,9 @@ internal sealed class JourneyRun
 
     public required RuleSubject Subject { get; init; }
 
+    /// <summary>What caused a run outside an ingest (decisions record it); default: the timer.</summary>
+    public string? Cause { get; init; }
+
     public IReadOnlyList<Decision> Decisions => decisions;
 
     public void Decide(string action, string rule, string summary, IReadOnlyDictionary<string, string>? inputs = null)
@@ -52,7 +55,7 @@ internal sealed class JourneyRun
             Summary = summary,
             Inputs = inputs ?? new Dictionary<string, string>(),
             Customer = Customer,
-            CausedBy = new EventId($"journey-timer:{Now.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture)}"),
+            CausedBy = new EventId(Cause ?? $"journey-timer:{Now.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture)}"),
             DecidedAt = Now,
         });
     }
@@ -146,11 +149,11 @@ internal sealed class JourneyRunner(JourneyOptions options)
     }
 
     /// <summary>An event for a customer with an instance: goal, exit criteria, awaited events.</summary>
-    public async ValueTask<JourneyInstance> OnEventAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string eventKind, string? segmentEntered, CancellationToken cancellationToken)
+    public async ValueTask<JourneyInstance> OnEventAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, LoyaltyEvent e, string? segmentEntered, CancellationToken cancellationToken)
     {
         var d = j.Definition;
         if (d.Goal is { } goal && !i.Converted && i.EnteredAt is { } entered && run.Now - entered <= goal.Window && i.Entry > 0
-            && ((goal.EventKind is not null && goal.EventKind == eventKind) || (goal.Segment is not null && goal.Segment == segmentEntered)))
+            && (DeliveryFeedback.Matches(goal.EventKind, e, i) || (goal.Segment is not null && goal.Segment == segmentEntered)))
         {
             i = i with { Converted = true };
             await run.Session.Journeys.CountAsync(j.Id, i.Holdout ? "conversions.holdout" : "conversions.treated", 1, cancellationToken).ConfigureAwait(false);
@@ -166,12 +169,12 @@ internal sealed class JourneyRunner(JourneyOptions options)
             return i;
         }
 
-        if (j.ExitOn.Contains(eventKind))
+        if (j.ExitOn.Contains(e.Kind) || (e is Interaction x && j.ExitOn.Contains(DeliveryFeedback.Name(x.InteractionKind))))
         {
             return await EndAsync(run, j, i, "exit_criteria", cancellationToken).ConfigureAwait(false);
         }
 
-        if (i.Step is { } id && j.Steps.TryGetValue(id, out var step) && step.Kind == JourneyStepKind.WaitForEvent && step.EventKind == eventKind)
+        if (i.Step is { } id && j.Steps.TryGetValue(id, out var step) && step.Kind == JourneyStepKind.WaitForEvent && DeliveryFeedback.Matches(step.EventKind, e, i))
         {
             return await ArriveAsync(run, j, i, step.Next, cancellationToken).ConfigureAwait(false);
         }

@@ -83,6 +83,10 @@ public sealed record JourneyReport
     /// <summary>Actions skipped, by reason (holdout, consent reasons, failures).</summary>
     public IReadOnlyDictionary<string, long> Skipped { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>Delivery results of the journey's messages ingested back as events, by name (<c>message_delivered</c>,
+    /// <c>message_opened</c>, <c>message_clicked</c>, <c>message_bounced</c>, <c>unsubscribed</c>…).</summary>
+    public IReadOnlyDictionary<string, long> Feedback { get; init; } = new Dictionary<string, long>();
+
     /// <summary>Customers kept out by the global control group.</summary>
     public long GlobalControl { get; init; }
 
@@ -105,6 +109,7 @@ public sealed record JourneyReport
             Sent = stats["sent"],
             Deferred = stats["deferred"],
             Skipped = Prefixed("skipped."),
+            Feedback = Prefixed("feedback."),
             GlobalControl = stats["excluded.global_control"],
             Uplift = new JourneyUplift(stats["entries.treated"], stats["conversions.treated"], stats["entries.holdout"], stats["conversions.holdout"]),
         };
@@ -117,7 +122,7 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
     public async ValueTask<JourneyAdvanceResult> AdvanceAsync(TenantId tenant, Instant now, CancellationToken cancellationToken = default)
     {
         var program = programs.GetProgram(tenant);
-        var catalog = registry.Get(program.BaseCurrency);
+        var catalog = registry.Get(program);
         var pageSize = Math.Max(1, registry.Options.PageSize);
         var processed = 0;
         var pages = 0;
@@ -158,6 +163,11 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
                     {
                         next = instance with { WakeAt = profile.LastSeen + Duration.FromDays(j.Definition.Trigger.Days) };
                     }
+                    else if (j.Definition.Trigger.Kind == JourneyTriggerKind.PointsExpiring && !await ExpiringWithinAsync(session, customer, now, j.Definition.Trigger.Days, cancellationToken).ConfigureAwait(false))
+                    {
+                        // The points were used (or expired) since the ledger's notice: nothing to remind of.
+                        next = instance with { WakeAt = null, Status = JourneyStatus.Ended, ExitReason = "not_eligible" };
+                    }
                     else
                     {
                         next = await runner.EnterAsync(run, j, instance, j.Definition.Trigger.Kind.ToString(), cancellationToken).ConfigureAwait(false)
@@ -192,6 +202,13 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
         }
 
         return new JourneyAdvanceResult(processed, pages);
+    }
+
+    private static async ValueTask<bool> ExpiringWithinAsync(ILoyaltyStoreSession session, CustomerId customer, Instant now, int days, CancellationToken cancellationToken)
+    {
+        var ledger = await session.Ledger.GetAsync(customer, cancellationToken).ConfigureAwait(false);
+        var horizon = now + Duration.FromDays(days);
+        return ledger is not null && ledger.Lots.Exists(l => l.Available > 0 && l.ExpiresAt is { } e && e > now && e <= horizon);
     }
 
     public async ValueTask<JourneyInstance?> GetInstanceAsync(TenantId tenant, CustomerId customer, string journey, CancellationToken cancellationToken = default)

@@ -32,12 +32,14 @@ public static class JourneyServiceCollectionExtensions
         services.TryAddSingleton(sp => new JourneyRunner(sp.GetRequiredService<IOptions<JourneyOptions>>().Value));
         services.TryAddSingleton(sp => new JourneyStage(sp.GetRequiredService<JourneyRegistry>(), sp.GetRequiredService<JourneyRunner>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyStage, JourneyStage>(sp => sp.GetRequiredService<JourneyStage>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<Loyalty.Sdk.Consent.IPersonalDataContributor, JourneyPersonalData>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataContributor, JourneyPersonalData>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILedgerSignalObserver, JourneyLedgerObserver>(sp => new JourneyLedgerObserver(sp.GetRequiredService<JourneyRegistry>(), sp.GetRequiredService<JourneyRunner>())));
         services.TryAddSingleton<IJourneyService>(sp => new JourneyService(
             sp.GetRequiredService<ILoyaltyStore>(), sp.GetRequiredService<IProgramProvider>(), sp.GetRequiredService<JourneyRegistry>(), sp.GetRequiredService<JourneyRunner>()));
         services.TryAddSingleton<IOutboxDispatcher>(sp => new OutboxDispatcher(
             sp.GetRequiredService<ILoyaltyStore>(),
             sp.GetRequiredService<IProgramProvider>(),
+            sp.GetRequiredService<NodaTime.IClock>(),
             sp.GetRequiredService<IOptions<JourneyOptions>>().Value,
             sp.GetServices<IChannelSender>(),
             sp.GetServices<IJourneyActionHandler>(),

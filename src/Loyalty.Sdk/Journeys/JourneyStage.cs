@@ -29,7 +29,7 @@ public sealed class JourneyStage : IJourneyStage
     public async ValueTask ProcessAsync(IngestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var catalog = registry.Get(context.Program.BaseCurrency);
+        var catalog = registry.Get(context.Program);
         if (catalog.Latest.Count == 0)
         {
             return;
@@ -65,6 +65,12 @@ public sealed class JourneyStage : IJourneyStage
             Subject = subject,
         };
 
+        // 0. A delivery result of a journey message: measurement per journey and the customer's response per channel.
+        if (e is Interaction { MessageId: { } messageId } feedback && DeliveryFeedback.IsJourneyMessage(messageId))
+        {
+            await RecordFeedbackAsync(context, catalog, customer, feedback, messageId, cancellationToken).ConfigureAwait(false);
+        }
+
         // 1. Running (and recently ended) instances react: goal, exit criteria, awaited event.
         if (instances is not null && catalog.HasGoalsOrExits)
         {
@@ -84,7 +90,7 @@ public sealed class JourneyStage : IJourneyStage
                     continue;
                 }
 
-                var next = await runner.OnEventAsync(run, j, current, e.Kind, entered, cancellationToken).ConfigureAwait(false);
+                var next = await runner.OnEventAsync(run, j, current, e, entered, cancellationToken).ConfigureAwait(false);
                 if (!ReferenceEquals(next, current))
                 {
                     instances[journey] = (next, expected, true);
@@ -92,10 +98,12 @@ public sealed class JourneyStage : IJourneyStage
             }
         }
 
-        // 2. Event triggers.
-        if (catalog.ByEventKind.TryGetValue(e.Kind, out var byKind))
+        CompiledJourney[]? byInteraction = null;
+
+        // 2. Event triggers (an interaction also by its interaction kind, e.g. message_clicked).
+        if (catalog.ByEventKind.TryGetValue(e.Kind, out var byKind) | (e is Interaction interaction && catalog.ByEventKind.TryGetValue(DeliveryFeedback.Name(interaction.InteractionKind), out byInteraction)))
         {
-            foreach (var j in byKind)
+            foreach (var j in (byKind ?? []).Concat(byInteraction ?? []))
             {
                 if (j.Filter is { } filter)
                 {
@@ -135,7 +143,8 @@ public sealed class JourneyStage : IJourneyStage
                     };
                     foreach (var d in context.Decisions)
                     {
-                        if (d.Capability == Capabilities.Ledger && d.Action == action)
+                        if (d.Capability == Capabilities.Ledger && d.Action == action
+                            && (t.Kind != JourneyTriggerKind.TierChanged || JourneyLedgerObserver.TierMatches(t.Attribute, context.Program, d.Inputs.GetValueOrDefault("from"), d.Inputs.GetValueOrDefault("to"))))
                         {
                             await TryEnterAsync(run, j, instances ??= new(StringComparer.Ordinal), action, cancellationToken).ConfigureAwait(false);
                             break;
@@ -178,6 +187,39 @@ public sealed class JourneyStage : IJourneyStage
             }
         }
     }
+
+    private static async ValueTask RecordFeedbackAsync(IngestContext context, JourneyCatalog catalog, CustomerId customer, Interaction feedback, string messageId, CancellationToken cancellationToken)
+    {
+        var repo = context.Session.Journeys;
+        var name = DeliveryFeedback.Name(feedback.InteractionKind);
+        foreach (var j in catalog.Latest)
+        {
+            if (DeliveryFeedback.SentBy(messageId, j.Id))
+            {
+                await repo.CountAsync(j.Id, "feedback." + name, 1, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (feedback.InteractionKind is not (InteractionKind.MessageOpened or InteractionKind.MessageClicked) || ContactChannelOf(feedback.Channel) is not { } channel)
+        {
+            return;
+        }
+
+        var response = await repo.GetResponseAsync(customer, cancellationToken).ConfigureAwait(false) ?? new CustomerChannelResponse { Customer = customer };
+        var opened = feedback.InteractionKind == InteractionKind.MessageOpened;
+        await repo.SaveResponseAsync(
+            response.With(channel, c => opened ? c with { Opened = c.Opened + 1 } : c with { Clicked = c.Clicked + 1 }), response.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The contact channel of an event channel, if there is one.</summary>
+    internal static ContactChannel? ContactChannelOf(Channel channel) => channel switch
+    {
+        Channel.Email => ContactChannel.Email,
+        Channel.Sms => ContactChannel.Sms,
+        Channel.Push or Channel.App => ContactChannel.Push,
+        Channel.WhatsApp => ContactChannel.WhatsApp,
+        _ => null,
+    };
 
     private async ValueTask TryEnterAsync(JourneyRun run, CompiledJourney j, Dictionary<string, (JourneyInstance Current, long Expected, bool Dirty)> instances, string cause, CancellationToken cancellationToken)
     {

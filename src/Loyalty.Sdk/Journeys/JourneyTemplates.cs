@@ -137,13 +137,13 @@ public static class JourneyTemplates
         ],
     };
 
-    /// <summary>Tier upgrade congratulation.</summary>
+    /// <summary>Tier upgrade congratulation (upgrades only, not review downgrades).</summary>
     public static JourneyDefinition TierUpgrade { get; } = new()
     {
         Id = "tier_upgrade",
         Name = "Tier upgrade congratulation",
         ReEntry = JourneyReEntry.Always,
-        Trigger = new JourneyTrigger { Kind = JourneyTriggerKind.TierChanged },
+        Trigger = new JourneyTrigger { Kind = JourneyTriggerKind.TierChanged, Attribute = "upgrade" },
         Steps = [Send("congrats", "tier_upgrade", null, messageClass: "loyalty_update")],
     };
 
@@ -161,6 +161,18 @@ public static class JourneyTemplates
             Send("remind", "replenish", null),
         ],
     };
+
+    private static readonly Lazy<string> JsonText = new(() =>
+    {
+        using var stream = typeof(JourneyTemplates).Assembly.GetManifestResourceStream("Loyalty.Sdk.journey-templates.json")
+            ?? throw new InvalidOperationException("The journey templates resource is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    /// <summary>Every template as a JSON array, the shape of the program's <c>journeys</c> section and of
+    /// <see cref="JourneyLoader"/> (a starting point to copy into a program definition).</summary>
+    public static string Json => JsonText.Value;
 
     /// <summary>Every template.</summary>
     public static IReadOnlyList<JourneyDefinition> All { get; } =

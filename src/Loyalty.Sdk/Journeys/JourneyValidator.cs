@@ -42,15 +42,20 @@ public static class JourneyValidator
 
             if (j.HoldoutPercent is < 0 or > 100)
             {
-                errors.Add(new ValidationError($"{p}.holdout_percent", "out_of_range", "The holdout must be 0–100 percent."));
+                errors.Add(new ValidationError($"{p}.holdoutPercent", "out_of_range", "The holdout must be 0–100 percent."));
             }
 
             if (j.ReEntry == JourneyReEntry.OncePerPeriod && j.ReEntryPeriod is not { } period)
             {
-                errors.Add(new ValidationError($"{p}.re_entry_period", "required", "Once-per-period re-entry needs a period."));
+                errors.Add(new ValidationError($"{p}.reEntryPeriod", "required", "Once-per-period re-entry needs a period."));
             }
 
             ValidateTrigger(j.Trigger, $"{p}.trigger", schema, errors);
+            for (var x = 0; x < j.ExitOn.Count; x++)
+            {
+                CheckEventKind(j.ExitOn[x], $"{p}.exitOn[{x}]", errors);
+            }
+
             ValidateSteps(j, p, options, schema, errors);
             if (j.Goal is { } g)
             {
@@ -59,10 +64,38 @@ public static class JourneyValidator
                     errors.Add(new ValidationError($"{p}.goal", "required", "A goal needs an event kind or a segment."));
                 }
 
+                if (g.EventKind is not null)
+                {
+                    CheckEventKind(g.EventKind, $"{p}.goal.eventKind", errors);
+                }
+
                 if (g.Window <= NodaTime.Duration.Zero)
                 {
                     errors.Add(new ValidationError($"{p}.goal.window", "out_of_range", "The goal window must be positive."));
                 }
+            }
+        }
+
+        return errors;
+    }
+
+    /// <summary>The journeys registered in code (paths <c>options.journeys[i]</c>) and those of the program's
+    /// <c>journeys</c> section (paths <c>$.journeys[i]</c>), including an id and version defined in both.</summary>
+    internal static IReadOnlyList<ValidationError> ValidateAll(IReadOnlyList<JourneyDefinition> fromOptions, IReadOnlyList<JourneyDefinition> fromProgram, JourneyOptions options, Currency baseCurrency)
+    {
+        if (fromProgram.Count == 0)
+        {
+            return Validate(fromOptions, options, baseCurrency);
+        }
+
+        var errors = new List<ValidationError>(Validate(fromOptions, options, baseCurrency, "options.journeys"));
+        errors.AddRange(Validate(fromProgram, options, baseCurrency));
+        var registered = fromOptions.Where(j => j is not null).Select(j => (j.Id, j.Version)).ToHashSet();
+        for (var i = 0; i < fromProgram.Count; i++)
+        {
+            if (fromProgram[i] is { } j && registered.Contains((j.Id, j.Version)))
+            {
+                errors.Add(new ValidationError($"$.journeys[{i}].version", "duplicate", $"Journey {j.Id} version {j.Version} is also registered in code (JourneyOptions.Journeys)."));
             }
         }
 
@@ -80,13 +113,19 @@ public static class JourneyValidator
         switch (t.Kind)
         {
             case JourneyTriggerKind.Event when string.IsNullOrEmpty(t.EventKind):
-                errors.Add(new ValidationError($"{p}.event_kind", "required", "An event trigger needs an event kind."));
+                errors.Add(new ValidationError($"{p}.eventKind", "required", "An event trigger needs an event kind."));
+                break;
+            case JourneyTriggerKind.Event:
+                CheckEventKind(t.EventKind, $"{p}.eventKind", errors);
                 break;
             case JourneyTriggerKind.SegmentEntered or JourneyTriggerKind.SegmentExited when string.IsNullOrEmpty(t.Segment):
                 errors.Add(new ValidationError($"{p}.segment", "required", "A segment trigger needs a segment."));
                 break;
             case JourneyTriggerKind.DateAttribute when t.Attribute is not ("birthday" or "signup_anniversary"):
                 errors.Add(new ValidationError($"{p}.attribute", "unknown", "The date attribute must be birthday or signup_anniversary."));
+                break;
+            case JourneyTriggerKind.TierChanged when t.Attribute is not (null or "upgrade" or "downgrade"):
+                errors.Add(new ValidationError($"{p}.attribute", "unknown", "A tier_changed trigger's attribute is upgrade, downgrade or absent (any change)."));
                 break;
             case JourneyTriggerKind.Inactivity or JourneyTriggerKind.PointsExpiring when t.Days <= 0:
                 errors.Add(new ValidationError($"{p}.days", "out_of_range", "Days must be positive."));
@@ -96,6 +135,15 @@ public static class JourneyValidator
         if (t.Filter is { } filter)
         {
             CheckRule(filter, $"{p}.filter", schema, errors);
+        }
+    }
+
+    private static void CheckEventKind(string? kind, string path, List<ValidationError> errors)
+    {
+        if (kind is null || !DeliveryFeedback.IsKnown(kind))
+        {
+            errors.Add(new ValidationError(path, "unknown_event_kind",
+                $"'{kind}' is neither an event kind ({string.Join(", ", EventKinds.All)}) nor an interaction kind ({string.Join(", ", DeliveryFeedback.InteractionEventKinds)})."));
         }
     }
 
@@ -164,14 +212,18 @@ public static class JourneyValidator
 
                     if (step.Kind == JourneyStepKind.WaitForEvent && string.IsNullOrEmpty(step.EventKind))
                     {
-                        errors.Add(new ValidationError($"{sp}.event_kind", "required", "A wait for an event needs an event kind."));
+                        errors.Add(new ValidationError($"{sp}.eventKind", "required", "A wait for an event needs an event kind."));
+                    }
+                    else if (step.Kind == JourneyStepKind.WaitForEvent)
+                    {
+                        CheckEventKind(step.EventKind, $"{sp}.eventKind", errors);
                     }
 
                     break;
                 case JourneyStepKind.WaitUntil:
                     if (step.LocalTime is null)
                     {
-                        errors.Add(new ValidationError($"{sp}.local_time", "required", "A wait-until needs a local time."));
+                        errors.Add(new ValidationError($"{sp}.localTime", "required", "A wait-until needs a local time."));
                     }
 
                     if (step.Days < 0 || NodaTime.Duration.FromDays(step.Days + 1) > options.MaxWait)
@@ -192,7 +244,15 @@ public static class JourneyValidator
 
                     break;
                 case JourneyStepKind.Split:
-                    if (step.Branches.Count == 0 || step.Branches.Sum(b => b.Weight) != 100 || step.Branches.Any(b => b.Weight < 0))
+                    for (var b = 0; b < step.Branches.Count; b++)
+                    {
+                        if (step.Branches[b] is not { Id.Length: > 0, Next: not null })
+                        {
+                            errors.Add(new ValidationError($"{sp}.branches[{b}]", "required", "A branch needs an id and a next step."));
+                        }
+                    }
+
+                    if (step.Branches.Count == 0 || step.Branches.Sum(b => b?.Weight ?? 0) != 100 || step.Branches.Any(b => b?.Weight < 0))
                     {
                         errors.Add(new ValidationError($"{sp}.branches", "invalid_split", "Split weights must be non-negative and add up to 100."));
                     }
@@ -207,7 +267,10 @@ public static class JourneyValidator
         // Reachability from the entry step, and cycles without a wait.
         var reachable = new HashSet<string>(StringComparer.Ordinal);
         var stack = new Stack<string>();
-        stack.Push(j.Steps[0].Id);
+        if (j.Steps[0] is { Id: { Length: > 0 } entry })
+        {
+            stack.Push(entry);
+        }
         while (stack.Count > 0)
         {
             var id = stack.Pop();
@@ -326,7 +389,10 @@ public static class JourneyValidator
         {
             for (var b = 0; b < step.Branches.Count; b++)
             {
-                yield return (step.Branches[b].Next, $"branches[{b}].next");
+                if (step.Branches[b] is { Next: { } target })
+                {
+                    yield return (target, $"branches[{b}].next");
+                }
             }
         }
     }

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Loyalty.Sdk.Consent;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Ledger;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Storage;
+using Loyalty.Sdk.Validation;
 using NodaTime;
 
 namespace Loyalty.Sdk.Journeys;
@@ -42,7 +42,9 @@ public sealed record DeliveryResult(bool Success, bool Permanent = false, string
 /// <summary>Claims due outbox messages, passes messages through the consent send gate, delivers and completes them.</summary>
 public interface IOutboxDispatcher
 {
-    /// <summary>Dispatches everything due at <paramref name="now"/> (in batches).</summary>
+    /// <summary>Dispatches everything due at <paramref name="now"/> (in batches). Time moves on during a run: each
+    /// batch is claimed, and each message checked against the send gate and its lease, at the engine clock's current
+    /// instant (never earlier than <paramref name="now"/>), so a long run does not act on a lease that ran out.</summary>
     ValueTask<DispatchResult> DispatchDueAsync(Instant now, CancellationToken cancellationToken = default);
 }
 
@@ -58,6 +60,7 @@ public sealed record DispatchResult(int Sent, int Deferred, int Skipped, int Fai
 internal sealed class OutboxDispatcher(
     ILoyaltyStore store,
     IProgramProvider programs,
+    IClock clock,
     JourneyOptions options,
     IEnumerable<IChannelSender> senders,
     IEnumerable<IJourneyActionHandler> handlers,
@@ -73,28 +76,49 @@ internal sealed class OutboxDispatcher(
     {
         int sent = 0, deferred = 0, skipped = 0, failed = 0;
         var lease = options.DispatchLease;
+        Instant Now()
+        {
+            var current = clock.GetCurrentInstant();
+            return current > now ? current : now;
+        }
+
         for (var round = 0; round < 1000; round++)
         {
-            var claims = await store.Outbox.ClaimDueAsync(now, Math.Max(1, options.DispatchBatchSize), lease, owner, cancellationToken).ConfigureAwait(false);
+            var claims = await store.Outbox.ClaimDueAsync(Now(), Math.Max(1, options.DispatchBatchSize), lease, owner, cancellationToken).ConfigureAwait(false);
             if (claims.Count == 0)
             {
                 break;
             }
 
-            var counts = new ConcurrentDictionary<(TenantId, string, string), long>();
+            var counts = new Dictionary<(TenantId, string, string), long>();
+            var sends = new Dictionary<(TenantId, CustomerId), List<ContactChannel>>();
             foreach (var claim in claims)
             {
                 var m = claim.Message;
                 var journey = m.Variables.GetValueOrDefault(JourneyVariables.Journey) ?? "(none)";
-                void Count(string counter) => counts.AddOrUpdate((m.Tenant, journey, counter), 1, (_, v) => v + 1);
+                void Count(string counter) => counts[(m.Tenant, journey, counter)] = counts.GetValueOrDefault((m.Tenant, journey, counter)) + 1;
+                var at = Now();
+                if (at >= claim.LeaseUntil)
+                {
+                    // This run took longer than the lease: another node may hold the message now. Leave it alone; it
+                    // is claimed again (here or there) once the lease is over.
+                    Count("lease_expired");
+                    continue;
+                }
+
                 Outcome outcome;
                 try
                 {
-                    outcome = await DeliverAsync(m, now, cancellationToken).ConfigureAwait(false);
+                    outcome = await DeliverAsync(m, at, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     outcome = new Outcome(Kind.Failed, null, ex.GetType().Name, null);
+                }
+
+                if (outcome.Choice is { } choice)
+                {
+                    Count("best_channel." + choice);
                 }
 
                 try
@@ -108,11 +132,17 @@ internal sealed class OutboxDispatcher(
                             if (outcome.Channel is { } c)
                             {
                                 Count("sent." + c.ToString().ToLowerInvariant());
+                                if (!sends.TryGetValue((m.Tenant, m.Customer), out var channels))
+                                {
+                                    sends[(m.Tenant, m.Customer)] = channels = [];
+                                }
+
+                                channels.Add(c);
                             }
 
                             break;
                         case Kind.Deferred:
-                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, outcome.Until ?? now + Duration.FromHours(1), cancellationToken).ConfigureAwait(false);
+                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, outcome.Until ?? at + Duration.FromHours(1), cancellationToken).ConfigureAwait(false);
                             deferred++;
                             Count("deferred");
                             break;
@@ -131,7 +161,7 @@ internal sealed class OutboxDispatcher(
                             else
                             {
                                 var backoff = options.RetryBackoff * Math.Pow(2, Math.Max(0, m.Attempts - 1));
-                                await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, now + backoff, cancellationToken).ConfigureAwait(false);
+                                await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, Now() + backoff, cancellationToken).ConfigureAwait(false);
                                 failed++;
                                 Count("failed");
                             }
@@ -146,23 +176,58 @@ internal sealed class OutboxDispatcher(
                 }
             }
 
-            foreach (var tenant in counts.Keys.Select(k => k.Item1).Distinct())
+            foreach (var tenant in counts.Keys.Select(k => k.Item1).Concat(sends.Keys.Select(k => k.Item1)).Distinct())
             {
-                var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
-                await using var scope = session.ConfigureAwait(false);
-                foreach (var ((t, journey, counter), value) in counts)
-                {
-                    if (t == tenant)
-                    {
-                        await session.Journeys.CountAsync(journey, counter, value, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-
-                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await RecordAsync(tenant, counts, sends, cancellationToken).ConfigureAwait(false);
             }
         }
 
         return new DispatchResult(sent, deferred, skipped, failed);
+    }
+
+    // Journey counters and the customers' sends per channel (what best-channel sends rank by), in one unit of work per
+    // tenant; a customer's response record may meet a concurrent ingest (an open): read again and retry.
+    private async ValueTask RecordAsync(
+        TenantId tenant, Dictionary<(TenantId, string, string), long> counts, Dictionary<(TenantId, CustomerId), List<ContactChannel>> sends, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
+            await using var scope = session.ConfigureAwait(false);
+            foreach (var ((t, journey, counter), value) in counts)
+            {
+                if (t == tenant)
+                {
+                    await session.Journeys.CountAsync(journey, counter, value, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var ((t, customer), channels) in sends)
+            {
+                if (t != tenant)
+                {
+                    continue;
+                }
+
+                var response = await session.Journeys.GetResponseAsync(customer, cancellationToken).ConfigureAwait(false) ?? new CustomerChannelResponse { Customer = customer };
+                var updated = response;
+                foreach (var channel in channels)
+                {
+                    updated = updated.With(channel, c => c with { Sent = c.Sent + 1 });
+                }
+
+                await session.Journeys.SaveResponseAsync(updated, response.Version, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (ConcurrencyConflictException) when (attempt < 5)
+            {
+            }
+        }
     }
 
     private enum Kind
@@ -173,7 +238,11 @@ internal sealed class OutboxDispatcher(
         Failed,
     }
 
-    private sealed record Outcome(Kind Kind, ContactChannel? Channel, string? Reason, Instant? Until, bool Permanent = false);
+    private sealed record Outcome(Kind Kind, ContactChannel? Channel, string? Reason, Instant? Until, bool Permanent = false)
+    {
+        /// <summary>How a best-channel send chose its channel (<c>observed</c> or <c>default</c>).</summary>
+        public string? Choice { get; init; }
+    }
 
     private async ValueTask<Outcome> DeliverAsync(OutboxMessage m, Instant now, CancellationToken cancellationToken)
     {
@@ -203,10 +272,60 @@ internal sealed class OutboxDispatcher(
 
     private async ValueTask<Outcome> SendAsync(OutboxMessage m, Instant now, CancellationToken cancellationToken)
     {
+        var (outcome, choice) = await SendCoreAsync(m, now, cancellationToken).ConfigureAwait(false);
+        return outcome with { Choice = choice };
+    }
+
+    /// <summary>
+    /// The consented, reachable channel with the best observed response of this customer: (opens + clicks) / sends
+    /// on channels with at least <see cref="JourneyOptions.BestChannelMinSends"/> sends, highest first (ties in the
+    /// order email, push, SMS, WhatsApp). Without an observation above zero: the tenant default
+    /// (<see cref="JourneyOptions.DefaultChannel"/>) when the gate allows it, else the first channel it allows.
+    /// </summary>
+    private async ValueTask<(ContactChannel Channel, string Choice)> BestChannelAsync(OutboxMessage m, MessageClassDefinition definition, Instant now, CancellationToken cancellationToken)
+    {
+        CustomerChannelResponse? response;
+        var session = await store.OpenSessionAsync(m.Tenant, cancellationToken).ConfigureAwait(false);
+        await using (session.ConfigureAwait(false))
+        {
+            response = await session.Journeys.GetResponseAsync(m.Customer, cancellationToken).ConfigureAwait(false);
+        }
+
+        var allowed = new List<ContactChannel>();
+        foreach (var candidate in BestOrder.Where(byChannel.ContainsKey))
+        {
+            var probe = await consent!.CheckAsync(Check(m, candidate, definition, now), cancellationToken).ConfigureAwait(false);
+            if (probe.Verdict != SendVerdict.Skip)
+            {
+                allowed.Add(candidate);
+            }
+        }
+
+        ContactChannel? best = null;
+        var bestRate = 0.0;
+        foreach (var candidate in allowed)
+        {
+            var counts = response?.For(candidate);
+            if (counts is { } c && c.Sent >= Math.Max(1, options.BestChannelMinSends) && c.Rate > bestRate)
+            {
+                (best, bestRate) = (candidate, c.Rate);
+            }
+        }
+
+        if (best is { } observed)
+        {
+            return (observed, "observed");
+        }
+
+        return allowed.Contains(options.DefaultChannel) || allowed.Count == 0 ? (options.DefaultChannel, "default") : (allowed[0], "default");
+    }
+
+    private async ValueTask<(Outcome Outcome, string? Choice)> SendCoreAsync(OutboxMessage m, Instant now, CancellationToken cancellationToken)
+    {
         if (consent is null)
         {
             // Never send without passing the consent gate.
-            return new Outcome(Kind.Skipped, null, "no_consent_gate", null);
+            return (new Outcome(Kind.Skipped, null, "no_consent_gate", null), null);
         }
 
         var program = programs.GetProgram(m.Tenant);
@@ -216,33 +335,23 @@ internal sealed class OutboxDispatcher(
             ?? policy.MessageClasses.FirstOrDefault(c => c.Purpose == (cls == "transactional" ? ConsentPurpose.Transactional : ConsentPurpose.Marketing));
         if (definition is null)
         {
-            return new Outcome(Kind.Skipped, null, "unknown_message_class", null, true);
+            return (new Outcome(Kind.Skipped, null, "unknown_message_class", null, true), null);
         }
 
         ContactChannel channel;
+        string? choice = null;
         if (m.ActionKind == "send_message")
         {
             channel = Enum.Parse<ContactChannel>(m.Variables[JourneyVariables.Channel]);
         }
         else
         {
-            channel = options.DefaultChannel;
-            {
-                foreach (var candidate in BestOrder.Where(byChannel.ContainsKey))
-                {
-                    var probe = await consent.CheckAsync(Check(m, candidate, definition, now), cancellationToken).ConfigureAwait(false);
-                    if (probe.Verdict != SendVerdict.Skip)
-                    {
-                        channel = candidate;
-                        break;
-                    }
-                }
-            }
+            (channel, choice) = await BestChannelAsync(m, definition, now, cancellationToken).ConfigureAwait(false);
         }
 
         if (!byChannel.TryGetValue(channel, out var sender))
         {
-            return new Outcome(Kind.Skipped, channel, "no_sender", null);
+            return (new Outcome(Kind.Skipped, channel, "no_sender", null), choice);
         }
 
         {
@@ -250,12 +359,12 @@ internal sealed class OutboxDispatcher(
             var d = reservation.Decision;
             if (d.Verdict == SendVerdict.Defer)
             {
-                return new Outcome(Kind.Deferred, channel, d.Reasons[0].Code.ToString(), d.DeferUntil);
+                return (new Outcome(Kind.Deferred, channel, d.Reasons[0].Code.ToString(), d.DeferUntil), choice);
             }
 
             if (d.Verdict == SendVerdict.Skip)
             {
-                return new Outcome(Kind.Skipped, channel, ReasonName(d.Reasons[0].Code), null);
+                return (new Outcome(Kind.Skipped, channel, ReasonName(d.Reasons[0].Code), null), choice);
             }
         }
 
@@ -265,7 +374,7 @@ internal sealed class OutboxDispatcher(
             await consent.ReleaseSendAsync(m.Tenant, m.Customer, m.Key, cancellationToken).ConfigureAwait(false);
         }
 
-        return result.Success ? new Outcome(Kind.Sent, channel, null, null) : new Outcome(Kind.Failed, channel, result.Error, null, result.Permanent);
+        return (result.Success ? new Outcome(Kind.Sent, channel, null, null) : new Outcome(Kind.Failed, channel, result.Error, null, result.Permanent), choice);
     }
 
     private static string ReasonName(SendReasonCode code) => code switch

@@ -45,3 +45,39 @@ public interface ILedgerService
     /// purchase) without writing anything.</summary>
     ValueTask<EarningEvaluation> EvaluateOrderAsync(TenantId tenant, OrderPlaced order, CustomerId? customer = null, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// Sees the signals the ledger raises outside ingestion, from due work (points expiring soon, reservations expired,
+/// tier reviews) and from commands (<see cref="ILedgerService.ExecuteAsync"/>, e.g. a tier override), for one customer at
+/// a time, inside the ledger's own unit of work: what an observer writes through <see cref="LedgerSignalContext.Session"/>
+/// commits with the ledger's changes or not at all. Data flows one way, from the ledger to the observer (journeys
+/// register one); the ledger does not depend on what observers do. Signals raised during ingestion are not passed here:
+/// the ingest pipeline records them as decisions.
+/// </summary>
+public interface ILedgerSignalObserver
+{
+    /// <summary>Called once per customer whose due work or command raised signals, before the unit of work commits.</summary>
+    ValueTask OnSignalsAsync(LedgerSignalContext signals, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One customer's signals from due work or a command, and the unit of work they were raised in.</summary>
+public sealed record LedgerSignalContext
+{
+    /// <summary>The unit of work of the due-work page or the command (not committed yet).</summary>
+    public required Storage.ILoyaltyStoreSession Session { get; init; }
+
+    /// <summary>The tenant's program.</summary>
+    public required Programs.LoyaltyProgram Program { get; init; }
+
+    /// <summary>The tenant.</summary>
+    public required TenantId Tenant { get; init; }
+
+    /// <summary>The instant the due work ran for, or the command's time.</summary>
+    public required Instant Now { get; init; }
+
+    /// <summary>The customer.</summary>
+    public required CustomerId Customer { get; init; }
+
+    /// <summary>The signals, in the order raised.</summary>
+    public required IReadOnlyList<LedgerSignal> Signals { get; init; }
+}

@@ -42,10 +42,19 @@ public sealed class LedgerService : ILedgerService
     private readonly IClock clock;
     private readonly LedgerEngines engines;
     private readonly LedgerOptions options;
+    private readonly ILedgerSignalObserver[] observers;
 
     /// <summary>Creates the service; the container normally does this.</summary>
     public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options)
+        : this(store, programs, clock, engines, options, [])
     {
+    }
+
+    /// <summary>Creates the service with observers of due-work signals (journeys register one); the container
+    /// normally does this.</summary>
+    public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options, IEnumerable<ILedgerSignalObserver> observers)
+    {
+        this.observers = [.. observers ?? throw new ArgumentNullException(nameof(observers))];
         ArgumentNullException.ThrowIfNull(options);
         this.store = store ?? throw new ArgumentNullException(nameof(store));
         this.programs = programs ?? throw new ArgumentNullException(nameof(programs));
@@ -128,6 +137,10 @@ public sealed class LedgerService : ILedgerService
         var effective = command.Customer == customer ? command : command with { Customer = customer };
         var posting = engine.Execute(state, effective, now, counterparty, reversed);
         await repo.SaveAsync(state, expected, posting.Transfers, cancellationToken).ConfigureAwait(false);
+        if (posting.Signals.Count > 0 && observers.Length > 0)
+        {
+            await NotifyAsync(new LedgerSignalContext { Session = session, Program = engine.Program, Tenant = tenant, Now = now, Customer = customer, Signals = [.. posting.Signals] }, cancellationToken).ConfigureAwait(false);
+        }
         if (counterparty is not null)
         {
             await repo.SaveAsync(counterparty, counterpartyExpected, [], cancellationToken).ConfigureAwait(false);
@@ -184,11 +197,20 @@ public sealed class LedgerService : ILedgerService
         return options.RequireKnownCustomers ? throw new UnknownLedgerEntityException("customer", customer.Value) : customer;
     }
 
+    private async ValueTask NotifyAsync(LedgerSignalContext raised, CancellationToken cancellationToken)
+    {
+        foreach (var observer in observers)
+        {
+            await observer.OnSignalsAsync(raised, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask<DueWorkResult> RunDueWorkAsync(TenantId tenant, Instant now, int maxCustomers = 10_000, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCustomers);
-        var engine = engines.For(programs.GetProgram(tenant));
+        var program = programs.GetProgram(tenant);
+        var engine = engines.For(program);
         var signals = new List<LedgerSignal>();
         int customers = 0, transfers = 0;
         long expired = 0, activated = 0, released = 0;
@@ -236,6 +258,10 @@ public sealed class LedgerService : ILedgerService
                 }
 
                 signals.AddRange(posting.Signals);
+                if (posting.Signals.Count > 0 && observers.Length > 0)
+                {
+                    await NotifyAsync(new LedgerSignalContext { Session = session, Program = program, Tenant = tenant, Now = now, Customer = customer, Signals = [.. posting.Signals] }, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await session.CommitAsync(cancellationToken).ConfigureAwait(false);

@@ -70,6 +70,11 @@ public static class ProgramLoader
                 program = program with { Version = 1 };
             }
 
+            if (document.RootElement.TryGetProperty("journeys", out var journeys) && journeys.ValueKind == JsonValueKind.Array)
+            {
+                program = program with { Journeys = Journeys.JourneyLoader.RestoreDefaults(journeys, program.Journeys) };
+            }
+
             var problems = ProgramValidator.Validate(program);
             return problems.Count == 0 ? (program, problems) : (null, problems);
         }

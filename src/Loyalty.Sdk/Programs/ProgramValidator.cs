@@ -147,6 +147,13 @@ public static class ProgramValidator
             errors.AddRange(Segments.SegmentCatalog.Validate(program, providers));
         }
 
+        if (program.Journeys.Count > 0 && program.BaseCurrency.Code is not null)
+        {
+            // The same checks as journeys registered in code, with the default JourneyOptions (the host's templates,
+            // channels and maximum wait are checked again when the journeys capability first uses the program).
+            errors.AddRange(Journeys.JourneyValidator.Validate(program.Journeys, new Journeys.JourneyOptions(), program.BaseCurrency));
+        }
+
         return errors;
     }
 

@@ -41,6 +41,7 @@ namespace Loyalty.Sdk.Storage.Documents;
 [JsonSerializable(typeof(PurchaseHistory))]
 [JsonSerializable(typeof(PredictiveModelSnapshot))]
 [JsonSerializable(typeof(JourneyInstance))]
+[JsonSerializable(typeof(CustomerChannelResponse))]
 [JsonSerializable(typeof(BlockedValue))]
 [JsonSerializable(typeof(DoNotLinkRule))]
 [JsonSerializable(typeof(MergeReview))]
@@ -90,6 +91,8 @@ internal static class DocumentJson
     public static JsonTypeInfo<PredictiveModelSnapshot> Model { get; } = Info<PredictiveModelSnapshot>();
 
     public static JsonTypeInfo<JourneyInstance> Journey { get; } = Info<JourneyInstance>();
+
+    public static JsonTypeInfo<CustomerChannelResponse> ChannelResponse { get; } = Info<CustomerChannelResponse>();
 
     public static JsonTypeInfo<BlockedValue> Block { get; } = Info<BlockedValue>();
 

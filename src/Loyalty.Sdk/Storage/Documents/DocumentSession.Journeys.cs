@@ -4,11 +4,12 @@ using NodaTime;
 namespace Loyalty.Sdk.Storage.Documents;
 
 // Journeys as documents: "journey" (one instance per customer and journey, keyed customer + journey, due when it
-// wakes); counters "journey-stats" (journey + counter).
+// wakes); counters "journey-stats" (journey + counter); "journey-response" (one per customer: response per channel).
 internal sealed partial class DocumentSession : IJourneyRepository
 {
     internal const string JourneyCollection = "journey";
     internal const string JourneyCounters = "journey-stats";
+    internal const string JourneyResponses = "journey-response";
 
     public IJourneyRepository Journeys => this;
 
@@ -34,11 +35,26 @@ internal sealed partial class DocumentSession : IJourneyRepository
         return [.. due.Select(d => (d.Value.Customer, d.Value.Journey))];
     }
 
-    async ValueTask IJourneyRepository.EraseCustomerAsync(CustomerId customer, CancellationToken cancellationToken)
+    ValueTask<CustomerChannelResponse?> IJourneyRepository.GetResponseAsync(CustomerId customer, CancellationToken cancellationToken) =>
+        LoadAsync(JourneyResponses, customer.Value, DocumentJson.ChannelResponse, cancellationToken);
+
+    ValueTask IJourneyRepository.SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        Put(JourneyResponses, response.Customer.Value, response with { Version = expectedVersion + 1 }, expectedVersion, DocumentJson.ChannelResponse, r => r.Customer.Value);
+        return ValueTask.CompletedTask;
+    }
+
+    async ValueTask IJourneyRepository.DeleteCustomerAsync(CustomerId customer, CancellationToken cancellationToken)
     {
         foreach (var instance in await ((IJourneyRepository)this).ListForCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
         {
             await PutReadAsync<JourneyInstance>(JourneyCollection, Names.Join(customer.Value, instance.Journey), null, DocumentJson.Journey, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (await LoadAsync(JourneyResponses, customer.Value, DocumentJson.ChannelResponse, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            await PutReadAsync<CustomerChannelResponse>(JourneyResponses, customer.Value, null, DocumentJson.ChannelResponse, null, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -14,6 +14,8 @@ public sealed partial class InMemoryLoyaltyStore
         public SortedSet<(long Due, string Customer, string Journey)> Due { get; } = new(JourneyDueComparer.Instance);
 
         public Dictionary<string, Dictionary<string, long>> Counters { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<CustomerId, CustomerChannelResponse> Responses { get; } = [];
     }
 
     private sealed class JourneyDueComparer : IComparer<(long Due, string Customer, string Journey)>
@@ -38,24 +40,16 @@ public sealed partial class InMemoryLoyaltyStore
         private readonly Dictionary<(CustomerId, string), (JourneyInstance Value, long Expected)> pending = [];
         private readonly Dictionary<(string, string), long> counts = [];
         private readonly Dictionary<CustomerId, List<string>> pendingByCustomer = [];
-        private readonly HashSet<CustomerId> erased = [];
-
-        public ValueTask EraseCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
-        {
-            erased.Add(customer);
-            if (pendingByCustomer.Remove(customer, out var journeys))
-            {
-                foreach (var journey in journeys)
-                {
-                    pending.Remove((customer, journey));
-                }
-            }
-
-            return ValueTask.CompletedTask;
-        }
+        private readonly Dictionary<CustomerId, (CustomerChannelResponse Value, long Expected)> responses = [];
+        private readonly HashSet<CustomerId> deleted = [];
 
         public void Validate()
         {
+            foreach (var (customer, (_, expected)) in responses)
+            {
+                InMemorySession.CheckVersion(data.Responses.TryGetValue(customer, out var r) ? r.Version : 0, expected, $"channel response of {customer}");
+            }
+
             foreach (var ((customer, journey), (_, expected)) in pending)
             {
                 var stored = data.Instances.TryGetValue(customer, out var map) && map.TryGetValue(journey, out var i) ? i.Version : 0;
@@ -65,18 +59,9 @@ public sealed partial class InMemoryLoyaltyStore
 
         public void Apply()
         {
-            foreach (var customer in erased)
+            foreach (var (customer, (value, _)) in responses)
             {
-                if (data.Instances.Remove(customer, out var gone))
-                {
-                    foreach (var (journey, instance) in gone)
-                    {
-                        if (instance.WakeAt is { } due)
-                        {
-                            data.Due.Remove((due.ToUnixTimeTicks(), customer.Value, journey));
-                        }
-                    }
-                }
+                data.Responses[customer] = value;
             }
 
             foreach (var ((customer, journey), (value, _)) in pending)
@@ -98,6 +83,22 @@ public sealed partial class InMemoryLoyaltyStore
                 }
             }
 
+            foreach (var customer in deleted)
+            {
+                if (data.Instances.Remove(customer, out var gone))
+                {
+                    foreach (var (journey, instance) in gone)
+                    {
+                        if (instance.WakeAt is { } due)
+                        {
+                            data.Due.Remove((due.ToUnixTimeTicks(), customer.Value, journey));
+                        }
+                    }
+                }
+
+                data.Responses.Remove(customer);
+            }
+
             foreach (var ((journey, counter), delta) in counts)
             {
                 if (!data.Counters.TryGetValue(journey, out var c))
@@ -114,14 +115,19 @@ public sealed partial class InMemoryLoyaltyStore
             pending.Clear();
             counts.Clear();
             pendingByCustomer.Clear();
-            erased.Clear();
+            responses.Clear();
+            deleted.Clear();
         }
 
         public ValueTask<IReadOnlyList<JourneyInstance>> ListForCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
         {
             var list = new List<JourneyInstance>();
-            Dictionary<string, JourneyInstance>? map = null;
-            if (!erased.Contains(customer) && data.Instances.TryGetValue(customer, out map))
+            if (deleted.Contains(customer))
+            {
+                return ValueTask.FromResult<IReadOnlyList<JourneyInstance>>(list);
+            }
+
+            if (data.Instances.TryGetValue(customer, out var map))
             {
                 foreach (var (journey, instance) in map)
                 {
@@ -146,7 +152,7 @@ public sealed partial class InMemoryLoyaltyStore
         public ValueTask<JourneyInstance?> GetAsync(CustomerId customer, string journey, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(pending.TryGetValue((customer, journey), out var p)
                 ? p.Value
-                : !erased.Contains(customer) && data.Instances.TryGetValue(customer, out var map) ? map.GetValueOrDefault(journey) : null);
+                : !deleted.Contains(customer) && data.Instances.TryGetValue(customer, out var map) ? map.GetValueOrDefault(journey) : null);
 
         public ValueTask SaveAsync(JourneyInstance instance, long expectedVersion, CancellationToken cancellationToken = default)
         {
@@ -176,6 +182,31 @@ public sealed partial class InMemoryLoyaltyStore
             var limit = now.ToUnixTimeTicks();
             IReadOnlyList<(CustomerId, string)> due = data.Due.TakeWhile(d => d.Due <= limit).Take(max).Select(d => (new CustomerId(d.Customer), d.Journey)).ToArray();
             return ValueTask.FromResult(due);
+        }
+
+        public ValueTask<CustomerChannelResponse?> GetResponseAsync(CustomerId customer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(responses.TryGetValue(customer, out var p) ? p.Value : deleted.Contains(customer) ? null : data.Responses.GetValueOrDefault(customer));
+
+        public ValueTask SaveResponseAsync(CustomerChannelResponse response, long expectedVersion, CancellationToken cancellationToken = default)
+        {
+            ArgumentNullException.ThrowIfNull(response);
+            var first = responses.TryGetValue(response.Customer, out var p) ? p.Expected : expectedVersion;
+            responses[response.Customer] = (response with { Version = expectedVersion + 1 }, first);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DeleteCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default)
+        {
+            // Writes of this session for the customer are dropped; what is stored goes on commit.
+            foreach (var key in pending.Keys.Where(k => k.Item1 == customer).ToArray())
+            {
+                pending.Remove(key);
+            }
+
+            pendingByCustomer.Remove(customer);
+            responses.Remove(customer);
+            deleted.Add(customer);
+            return ValueTask.CompletedTask;
         }
 
         public ValueTask CountAsync(string journey, string counter, long delta = 1, CancellationToken cancellationToken = default)
