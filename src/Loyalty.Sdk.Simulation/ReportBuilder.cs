@@ -257,7 +257,10 @@ public static class ReportBuilder
         var axis = histories.Values.SelectMany(h => h.Select(p => p.At)).Distinct().Order().ToArray();
         foreach (var definition in service.GetSegments(tenant))
         {
-            var known = histories[definition.Id].ToDictionary(p => p.At);
+            // A store kept between runs (replay into the same file) can hold several points for one instant: each
+            // recording took its own flows out of the counters, so flows add up and the last size stands.
+            var known = histories[definition.Id].GroupBy(p => p.At)
+                .ToDictionary(g => g.Key, g => new SegmentSizePoint(g.Key, g.Last().Size, g.Sum(p => p.Entered), g.Sum(p => p.Exited)));
             var history = axis.Select(at => known.GetValueOrDefault(at) ?? new SegmentSizePoint(at, 0, 0, 0)).ToArray();
             list.Add(new JsonObject
             {

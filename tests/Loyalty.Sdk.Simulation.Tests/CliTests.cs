@@ -76,17 +76,25 @@ public sealed class CliTests : IDisposable
     {
         var outDir = Path.Combine(folder, "sim");
         var export = Path.Combine(folder, "sim.ndjson");
-        var (exit, _, _) = await RunAsync("simulate", "--customers", "50", "--days", "30", "--out", outDir, "--export-events", export);
-        Assert.Equal(0, exit);
+        var (exit, output, errors) = await RunAsync("simulate", "--customers", "50", "--days", "30", "--out", outDir, "--export-events", export);
+        Assert.True(exit == 0, output + errors);
         var simulated = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(outDir, "report.json")))!;
         Assert.True(File.Exists(Path.Combine(outDir, "report.html")));
 
         var replayDir = Path.Combine(folder, "replay");
-        (exit, _, _) = await RunAsync("replay", "--events", export, "--out", replayDir);
-        Assert.Equal(0, exit);
+        var store = $"Data Source={Path.Combine(folder, "replay.db")}";
+        (exit, output, errors) = await RunAsync("replay", "--events", export, "--out", replayDir, "--connection", store);
+        Assert.True(exit == 0, output + errors);
         var replayed = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(replayDir, "report.json")))!;
         Assert.Equal(simulated["kpis"]!["netRevenue"]!.ToJsonString(), replayed["kpis"]!["netRevenue"]!.ToJsonString());
         Assert.Equal(simulated["identity"]!["customersResolved"]!.ToJsonString(), replayed["identity"]!["customersResolved"]!.ToJsonString());
+
+        // The replay store is kept between runs: replaying the same events again applies nothing new and still reports.
+        (exit, output, errors) = await RunAsync("replay", "--events", export, "--out", replayDir, "--connection", store);
+        Assert.True(exit == 0, output + errors);
+        var again = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(replayDir, "report.json")))!;
+        Assert.Equal(0, again["ingest"]!["applied"]!.GetValue<int>());
+        Assert.Equal(replayed["ledger"]!["outstanding"]!.ToJsonString(), again["ledger"]!["outstanding"]!.ToJsonString());
     }
 
     [Fact]
