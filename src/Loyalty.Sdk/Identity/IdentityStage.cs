@@ -277,6 +277,7 @@ public sealed class IdentityStage : IIdentityStage
                 Customer = NewCustomerId(context.Tenant, e.Id),
                 FirstSeen = e.OccurredAt,
                 Links = identifiers.Select(i => new IdentityLink(i, e.Id, context.Now, NewCustomerRule)).ToArray(),
+                Evidence = identifiers.Count > 1 ? [new LinkEvidence(e.Id, identifiers.ToArray(), context.Now, NewCustomerRule)] : [],
             };
             await repository.SaveAsync(survivor, 0, cancellationToken).ConfigureAwait(false);
             context.Customer = survivor.Customer;
@@ -288,8 +289,10 @@ public sealed class IdentityStage : IIdentityStage
         {
             holders.Sort((a, b) => a.FirstSeen != b.FirstSeen ? a.FirstSeen.CompareTo(b.FirstSeen) : string.CompareOrdinal(a.Customer.Value, b.Customer.Value));
             context.Customer = holders[0].Customer;
-            await MergeAsync(context, holders[0], holders.Skip(1).ToArray(), incoming, MergeRule, actor: null, participants, cancellationToken).ConfigureAwait(false);
+            await MergeAsync(context, holders[0], holders.Skip(1).ToArray(), incoming, identifiers, MergeRule, actor: null, participants, cancellationToken).ConfigureAwait(false);
         }
+
+        context.ResolvedIdentifiers = identifiers;
 
         foreach (var (dropped, holder, rule, reason) in refusals)
         {
@@ -351,22 +354,25 @@ public sealed class IdentityStage : IIdentityStage
     /// <summary>
     /// The merge path shared by ingestion, staff and probabilistic matching: absorbs <paramref name="absorbed"/> into
     /// <paramref name="survivor"/> keeping in each merge record what an unmerge needs (the absorbed identifiers,
-    /// merges and profile snapshot), links <paramref name="incoming"/>, and signals every participant.
-    /// <paramref name="context"/>'s customer must be the survivor.
+    /// merges and profile snapshot), links <paramref name="incoming"/>, records the <paramref name="evidence"/> that tied
+    /// them (the event's identifiers; for a staff or probabilistic merge, every identifier of the customers merged), and
+    /// signals every participant. <paramref name="context"/>'s customer must be the survivor.
     /// </summary>
     internal static async ValueTask<CustomerIdentity> MergeAsync(
-        IngestContext context, CustomerIdentity survivor, IReadOnlyList<CustomerIdentity> absorbed, IReadOnlyList<Identifier> incoming, string rule, string? actor,
-        IReadOnlyList<ICustomerMergeParticipant> participants, CancellationToken cancellationToken)
+        IngestContext context, CustomerIdentity survivor, IReadOnlyList<CustomerIdentity> absorbed, IReadOnlyList<Identifier> incoming, IReadOnlyList<Identifier> evidence,
+        string rule, string? actor, IReadOnlyList<ICustomerMergeParticipant> participants, CancellationToken cancellationToken)
     {
         var repository = context.Session.Identity;
         var e = context.Event;
         var links = survivor.Links.ToList();
+        var edges = survivor.Evidence.ToList();
         var merges = survivor.Merges.ToList();
         var firstSeen = survivor.FirstSeen;
         foreach (var a in absorbed)
         {
             var snapshot = await context.Session.Profiles.GetAsync(a.Customer, cancellationToken).ConfigureAwait(false);
             links.AddRange(a.Links);
+            edges.AddRange(a.Evidence);
             merges.AddRange(a.Merges);
             merges.Add(new MergeRecord(a.Customer, survivor.Customer, e.Id, context.Now, rule)
             {
@@ -408,8 +414,16 @@ public sealed class IdentityStage : IIdentityStage
             firstSeen = e.OccurredAt;
         }
 
-        var result = survivor with { Links = links, Merges = merges, FirstSeen = firstSeen };
-        if (absorbed.Count > 0 || added.Count > 0 || firstSeen != survivor.FirstSeen)
+        // The event's identifiers are an edge of the graph a split replays. An event that only repeats identifiers the
+        // customer holds is recorded when no earlier record already ties all of them (rarely: the same combinations repeat).
+        var tie = evidence.Count > 1 && (absorbed.Count > 0 || added.Count > 0 || !IdentityGraph.Covers(edges, evidence));
+        if (tie)
+        {
+            edges.Add(new LinkEvidence(e.Id, evidence.ToArray(), context.Now, absorbed.Count == 0 ? CoOccurrenceRule : rule));
+        }
+
+        var result = survivor with { Links = links, Evidence = edges, Merges = merges, FirstSeen = firstSeen };
+        if (absorbed.Count > 0 || added.Count > 0 || tie || firstSeen != survivor.FirstSeen)
         {
             await repository.SaveAsync(result, survivor.Version, cancellationToken).ConfigureAwait(false);
             result = result with { Version = survivor.Version + 1 };
