@@ -223,11 +223,19 @@ public sealed class IdentityStage : IIdentityStage
         }
 
         // Highest priority first (stable), so that a refused link drops the least trusted identifier.
-        if (identifiers.Count > 1)
+        // (Insertion sort: two or three identifiers, no allocation.)
+        for (var i = 1; i < identifiers.Count; i++)
         {
-            var ordered = identifiers.Select((id, index) => (id, index)).OrderByDescending(x => policy.For(x.id.Type).EffectivePriority).ThenBy(x => x.index).Select(x => x.id).ToArray();
-            identifiers.Clear();
-            identifiers.AddRange(ordered);
+            var current = identifiers[i];
+            var priority = policy.For(current.Type).EffectivePriority;
+            var j = i - 1;
+            while (j >= 0 && policy.For(identifiers[j].Type).EffectivePriority < priority)
+            {
+                identifiers[j + 1] = identifiers[j];
+                j--;
+            }
+
+            identifiers[j + 1] = current;
         }
 
         var refusals = new List<(Identifier Dropped, CustomerId? Holder, string Rule, string Reason)>();
@@ -243,7 +251,7 @@ public sealed class IdentityStage : IIdentityStage
                 if (await repository.FindByIdentifierAsync(identifier, cancellationToken).ConfigureAwait(false) is { } holder
                     && await FollowAsync(repository, holder, cancellationToken).ConfigureAwait(false) is { } identity)
                 {
-                    if (!holders.Exists(h => h.Customer == identity.Customer))
+                    if (!HoldsCustomer(holders, identity.Customer))
                     {
                         holders.Add(identity);
                     }
@@ -321,6 +329,19 @@ public sealed class IdentityStage : IIdentityStage
         }
     }
 
+    private static bool HoldsCustomer(List<CustomerIdentity> holders, CustomerId customer)
+    {
+        foreach (var h in holders)
+        {
+            if (h.Customer == customer)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Protection and "do not link again" rules between the customers an event would merge.</summary>
     internal static async ValueTask<(string Rule, string Reason)?> CheckGuardsAsync(IIdentityControlRepository controls, IReadOnlyList<CustomerIdentity> holders, CancellationToken cancellationToken)
     {
@@ -364,6 +385,12 @@ public sealed class IdentityStage : IIdentityStage
     {
         var repository = context.Session.Identity;
         var e = context.Event;
+        if (absorbed.Count == 0 && !AddsAnything(survivor, incoming, evidence, e))
+        {
+            // The hot path: every identifier already held, and a combination already recorded.
+            return survivor;
+        }
+
         var links = survivor.Links.ToList();
         var edges = survivor.Evidence.ToList();
         var merges = survivor.Merges.ToList();
@@ -444,6 +471,30 @@ public sealed class IdentityStage : IIdentityStage
         }
 
         return result;
+    }
+
+    // Whether an event resolved to one customer links, records or moves anything (first seen included).
+    private static bool AddsAnything(CustomerIdentity survivor, IReadOnlyList<Identifier> incoming, IReadOnlyList<Identifier> evidence, Events.LoyaltyEvent e)
+    {
+        foreach (var identifier in incoming)
+        {
+            var held = false;
+            foreach (var link in survivor.Links)
+            {
+                if (link.Identifier == identifier)
+                {
+                    held = true;
+                    break;
+                }
+            }
+
+            if (!held)
+            {
+                return true;
+            }
+        }
+
+        return (e.OccurredAt < survivor.FirstSeen && e.Identifiers.Count > 0) || (evidence.Count > 1 && !IdentityGraph.Covers(survivor.Evidence, evidence));
     }
 
     /// <summary>A customer id derived from the tenant and the id of the event that created it, so that replaying the
