@@ -84,7 +84,23 @@ public sealed class IdentityMatcher
         var rules = Settings.BlockingRules.IsDefaultOrEmpty ? BlockingRule.DefaultsFor(left.Schema) : Settings.BlockingRules;
         var (candidates, blocking) = Blocker.Generate(left.Schema, engine.Records, rules, Settings.MaxBlockSize, ct);
         var patterns = engine.ComparePairs(candidates, ct);
-        model ??= engine.Train(patterns, ct);
+        if (model is null)
+        {
+            var training = patterns;
+            if (Settings.MaskBlockingFieldsInTraining)
+            {
+                // EM learns nothing from agreement that blocking imposed: those fields count as missing in training.
+                var masks = Blocker.BlockingFieldMasks(left.Schema, engine.Records, rules, candidates);
+                training = new ulong[patterns.Length];
+                for (var k = 0; k < patterns.Length; k++)
+                {
+                    training[k] = Engine.Mask(patterns[k], masks[k], left.Schema.Fields.Length);
+                }
+            }
+
+            model = engine.Train(training, ct);
+        }
+
         engine.UseModel(model);
         var pairs = engine.Score(candidates, patterns, ct);
         var clustering = ClusterBuilder.Build(
@@ -146,6 +162,20 @@ public sealed class IdentityMatcher
         }
 
         public PreparedRecords Records { get; }
+
+        /// <summary>The comparison vector with the fields of <paramref name="fieldMask"/> set to missing.</summary>
+        public static ulong Mask(ulong key, ulong fieldMask, int fields)
+        {
+            for (var f = 0; f < fields; f++)
+            {
+                if ((fieldMask & (1UL << f)) != 0)
+                {
+                    key |= NullCode << (f * BitsPerField);
+                }
+            }
+
+            return key;
+        }
 
         public ulong Compare(int i, int j)
         {
@@ -253,7 +283,7 @@ public sealed class IdentityMatcher
             {
                 (lambda, iterations, converged) = ExpectationMaximisation.Run(
                     patterns, patternCounts, levelCounts, m, u, lambda, _settings.FixUFromRandomPairs,
-                    _settings.MaxEmIterations, _settings.EmTolerance, ct);
+                    _settings.MaxEmIterations, _settings.EmTolerance, ct, _settings.MPriorPairs);
             }
 
             var fieldModels = _comparers.Select((c, f) => new FieldModel(

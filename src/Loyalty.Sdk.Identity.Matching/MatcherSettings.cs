@@ -72,6 +72,19 @@ public sealed record MatcherSettings
     /// <summary>When true, u stays at its random-pair estimate and EM learns only m and λ.</summary>
     public bool FixUFromRandomPairs { get; init; }
 
+    /// <summary>Strength, in pairs, of the prior that keeps m near its starting point ("matches agree") for fields
+    /// the data says little about: EM adds this many pseudo-pairs spread as the initial m to its expected counts. Zero
+    /// is plain maximum likelihood. With thousands of matches the default changes nothing; with few (the duplicates
+    /// deterministic resolution left over) it keeps a disagreement on a field, such as the birth date, a real
+    /// penalty when EM saw too few matches with that field on both sides to learn it.</summary>
+    public double MPriorPairs { get; init; } = 10;
+
+    /// <summary>When true, EM treats as missing, for each candidate pair, the fields of the blocking rules that paired
+    /// it: blocking made them agree, so their agreement there is not evidence of a match (with
+    /// <see cref="FixUFromRandomPairs"/>, u describes random pairs, where it would be). Scoring still uses every
+    /// field.</summary>
+    public bool MaskBlockingFieldsInTraining { get; init; }
+
     /// <summary>Maximum number of EM iterations.</summary>
     public int MaxEmIterations { get; init; } = 500;
 
@@ -103,5 +116,6 @@ public sealed record MatcherSettings
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxClusterSize, 2, nameof(MaxClusterSize));
         ArgumentOutOfRangeException.ThrowIfNegative(RandomPairSampleSize, nameof(RandomPairSampleSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxEmIterations, 1, nameof(MaxEmIterations));
+        ArgumentOutOfRangeException.ThrowIfNegative(MPriorPairs, nameof(MPriorPairs));
     }
 }

@@ -54,6 +54,11 @@ internal static class Samples
             Link(Phone("+33612345678"), "evt-r2", 2, "identity.co_occurrence"),
             Link(Device("dev-Rich-01"), "evt-r3", 3, "identity.merge_on_shared_event"),
         ],
+        Evidence =
+        [
+            new LinkEvidence(new EventId("evt-r2"), [Email("rich@conformance.example"), Phone("+33612345678")], At(2), "identity.co_occurrence"),
+            new LinkEvidence(new EventId("evt-r3"), [Phone("+33612345678"), Device("dev-Rich-01")], At(3), "identity.merge_on_shared_event"),
+        ],
         Merges =
         [
             new MergeRecord(absorbed, customer, new EventId("evt-r3"), At(3), "identity.merge_on_shared_event")
@@ -65,7 +70,7 @@ internal static class Samples
                 Actor = "staff-7",
             },
         ],
-        Splits = [new SplitRecord(new CustomerId("cus-split-off"), [Email("old@conformance.example")], "split", "staff-7", "Shared family address", At(4))],
+        Splits = [new SplitRecord(new CustomerId("cus-split-off"), [Email("old@conformance.example")], "split", "staff-7", "Shared family address", At(4)) { Removed = Email("old@conformance.example") }],
         Protection = new ProtectionRecord("staff-8", "VIP account", At(5)),
     };
 
@@ -99,6 +104,7 @@ internal static class Samples
             new OrderLine { LineId = "l1", Sku = "SKU-1", Category = "shoes", Quantity = 2, UnitPrice = 49.95m },
             new OrderLine { LineId = "l2", Sku = "GC-50", Category = "gifts", Quantity = 1, UnitPrice = 50m, LineKind = OrderLineKind.GiftCard },
         ],
+        Identifiers = [Email("buyer@conformance.example"), Device("dev-Buyer-01")],
         ReturnedQuantities = new Dictionary<string, int> { ["l1"] = 1 },
         Total = 144.90m,
         Discount = 5m,

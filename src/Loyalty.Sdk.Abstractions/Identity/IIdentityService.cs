@@ -8,7 +8,12 @@ namespace Loyalty.Sdk.Identity;
 /// <param name="Other">The other customer: split off, unmerged or absorbed.</param>
 /// <param name="Identifiers">The identifiers that moved.</param>
 /// <param name="Decisions">The decisions recorded.</param>
-public sealed record IdentityOperationResult(CustomerId Customer, CustomerId Other, IReadOnlyList<Identifier> Identifiers, IReadOnlyList<Decision> Decisions);
+public sealed record IdentityOperationResult(CustomerId Customer, CustomerId Other, IReadOnlyList<Identifier> Identifiers, IReadOnlyList<Decision> Decisions)
+{
+    /// <summary>For a split, every customer split off (<see cref="Other"/>, the removed identifier's, is the last);
+    /// for an unmerge, the absorbed customer; empty otherwise.</summary>
+    public IReadOnlyList<CustomerId> SplitOff { get; init; } = [];
+}
 
 /// <summary>Where one identifier of a customer came from.</summary>
 /// <param name="Identifier">The identifier.</param>
@@ -54,9 +59,13 @@ public interface IIdentityService
     /// <exception cref="IdentityOperationException">Unknown customer or empty actor/reason.</exception>
     ValueTask<IdentityOperationResult> ProtectAsync(TenantId tenant, CustomerId customer, string actor, string reason, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes <paramref name="identifier"/> from <paramref name="customer"/>: it moves to a new customer of
-    /// its own, a "do not link again" rule separates the two, and every capability
-    /// is told (<c>ICustomerSplitParticipant</c>).</summary>
+    /// <summary>Removes <paramref name="identifier"/> from <paramref name="customer"/> by replaying the customer's
+    /// graph (the recorded <see cref="CustomerIdentity.Evidence"/>) without it: the connected component holding the
+    /// customer's earliest remaining identifier stays; the removed identifier and every other component become new
+    /// customers (ids derived from the customer and the component, so a replay yields the same ids), "do not link
+    /// again" rules separate all of them, merged customers' ids redirect to where their identifiers went, and every
+    /// capability is told once per new customer (<c>ICustomerSplitParticipant</c>). Repeating a split that was done
+    /// changes nothing and returns its outcome again.</summary>
     /// <exception cref="IdentityOperationException">Unknown customer, an identifier the customer does not hold, the
     /// customer's last identifier, or empty actor/reason; nothing changed.</exception>
     ValueTask<IdentityOperationResult> SplitAsync(TenantId tenant, CustomerId customer, Identifier identifier, string actor, string reason, CancellationToken cancellationToken = default);

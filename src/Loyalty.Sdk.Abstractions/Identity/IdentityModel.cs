@@ -9,6 +9,19 @@ namespace Loyalty.Sdk.Identity;
 /// <param name="Rule">The rule that linked it, e.g. <c>identity.new_customer</c> or <c>identity.co_occurrence</c>.</param>
 public sealed record IdentityLink(Identifier Identifier, EventId Source, Instant LinkedAt, string Rule);
 
+/// <summary>
+/// The provenance of the graph's edges: one event (or staff or probabilistic merge) that tied identifiers of a
+/// customer together. The identifiers of one record are connected to each other; a split replays these records
+/// without the removed identifier to find which identifiers still belong together.
+/// </summary>
+/// <param name="Source">The event that carried them together (for a staff or probabilistic merge, the synthetic
+/// operation id).</param>
+/// <param name="Identifiers">The normalized identifiers it tied together (at least two).</param>
+/// <param name="At">When (engine clock).</param>
+/// <param name="Rule">The rule: <c>identity.new_customer</c>, <c>identity.co_occurrence</c>,
+/// <c>identity.merge_on_shared_event</c>, or the rule of a staff or probabilistic merge.</param>
+public sealed record LinkEvidence(EventId Source, IReadOnlyList<Identifier> Identifiers, Instant At, string Rule);
+
 /// <summary>A merge: <paramref name="Absorbed"/> was merged into <paramref name="Survivor"/>.</summary>
 /// <param name="Absorbed">The customer absorbed.</param>
 /// <param name="Survivor">The surviving customer.</param>
@@ -41,7 +54,13 @@ public sealed record MergeRecord(CustomerId Absorbed, CustomerId Survivor, Event
 /// <param name="Actor">Who did it.</param>
 /// <param name="Reason">Why, in their words.</param>
 /// <param name="At">When (engine clock).</param>
-public sealed record SplitRecord(CustomerId SplitOff, IReadOnlyList<Identifier> Identifiers, string Kind, string Actor, string Reason, Instant At);
+public sealed record SplitRecord(CustomerId SplitOff, IReadOnlyList<Identifier> Identifiers, string Kind, string Actor, string Reason, Instant At)
+{
+    /// <summary>For a split, the identifier staff removed (it may have taken other identifiers that were connected to
+    /// the customer only through it along to other new customers); <c>null</c> for an unmerge and for records written
+    /// before splits replayed the graph.</summary>
+    public Identifier? Removed { get; init; }
+}
 
 /// <summary>A staff protection: the customer is never merged with another automatically.</summary>
 /// <param name="Actor">Who protected the profile.</param>
@@ -60,6 +79,11 @@ public sealed record CustomerIdentity
 
     /// <summary>The identifiers and why each belongs here.</summary>
     public IReadOnlyList<IdentityLink> Links { get; init; } = [];
+
+    /// <summary>The events (and staff or probabilistic merges) that tied this customer's identifiers together: the
+    /// edges of the identity graph, replayed by a split. An event whose identifiers were all already held by this
+    /// customer adds nothing.</summary>
+    public IReadOnlyList<LinkEvidence> Evidence { get; init; } = [];
 
     /// <summary>Customers merged into this one.</summary>
     public IReadOnlyList<MergeRecord> Merges { get; init; } = [];

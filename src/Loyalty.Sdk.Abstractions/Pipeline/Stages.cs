@@ -74,6 +74,10 @@ public sealed class IngestContext
     /// <summary>The resolved customer (set by the identity stage).</summary>
     public CustomerId? Customer { get; set; }
 
+    /// <summary>The normalized identifiers the identity stage resolved the event with (blocked and refused ones
+    /// left out).</summary>
+    public IReadOnlyList<Identifier> ResolvedIdentifiers { get; set; } = [];
+
     /// <summary>Whether the identity stage created the customer.</summary>
     public bool NewCustomer { get; set; }
 

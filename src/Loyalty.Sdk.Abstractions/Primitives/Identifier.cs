@@ -80,6 +80,35 @@ public sealed record Identifier(IdentifierType Type, string Value)
     /// <summary>Maximum length of an identifier value.</summary>
     public const int MaxValueLength = 256;
 
+    // Identifiers are dictionary keys on the hot path of resolution (index, blocks, sharing): the hash is computed
+    // once per instance. Zero means not computed yet.
+    private int hash;
+
+    // `with` copies through this constructor: the cached hash of the original must not follow a changed value.
+    private Identifier(Identifier original)
+    {
+        Type = original.Type;
+        Value = original.Value;
+    }
+
+    /// <inheritdoc />
+    public bool Equals(Identifier? other) =>
+        ReferenceEquals(this, other)
+        || (other is not null && (hash == 0 || other.hash == 0 || hash == other.hash) && Type == other.Type && string.Equals(Value, other.Value, StringComparison.Ordinal));
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var h = hash;
+        if (h == 0)
+        {
+            h = HashCode.Combine(Type, Value is null ? 0 : string.GetHashCode(Value, StringComparison.Ordinal));
+            hash = h = h == 0 ? 1 : h;
+        }
+
+        return h;
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{Type}:{Value}";
 }

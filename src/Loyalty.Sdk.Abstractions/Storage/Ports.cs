@@ -114,8 +114,8 @@ public interface IOrderRepository
     /// <summary>A customer's orders.</summary>
     ValueTask<IReadOnlyList<OrderRecord>> ListByCustomerAsync(CustomerId customer, CancellationToken cancellationToken = default);
 
-    /// <summary>Erasure: keeps the customer's orders (accounting) under <paramref name="pseudonym"/>. Applied on
-    /// commit.</summary>
+    /// <summary>Erasure: keeps the customer's orders (accounting) under <paramref name="pseudonym"/>, without the
+    /// identifiers they were placed with (<see cref="OrderRecord.Identifiers"/>). Applied on commit.</summary>
     ValueTask AnonymizeCustomerAsync(CustomerId customer, CustomerId pseudonym, CancellationToken cancellationToken = default);
 }
 

@@ -27,6 +27,10 @@ public sealed record OrderRecord
     /// <summary>The lines as placed.</summary>
     public IReadOnlyList<OrderLine> Lines { get; init; } = [];
 
+    /// <summary>The normalized identifiers the placing event was resolved with, so that a split of the customer can
+    /// send the order with the identifiers it came from (empty for orders recorded before this was kept).</summary>
+    public IReadOnlyList<Identifier> Identifiers { get; init; } = [];
+
     /// <summary>Units returned or cancelled so far, by line id.</summary>
     public IReadOnlyDictionary<string, int> ReturnedQuantities { get; init; } = new Dictionary<string, int>();
 

@@ -155,6 +155,60 @@ internal static class Blocker
         BlockingTransform.Year => value.Length >= 4 && int.TryParse(value.AsSpan(0, 4), NumberStyles.None, CultureInfo.InvariantCulture, out _)
             ? value[..4]
             : null,
+        BlockingTransform.Digits => DigitsOf(value),
+        BlockingTransform.Domain => value.LastIndexOf('@') is var at and >= 0 && at < value.Length - 1 ? value[(at + 1)..] : null,
         _ => null,
     };
+
+    private static string? DigitsOf(string value)
+    {
+        var count = 0;
+        foreach (var c in value)
+        {
+            count += char.IsAsciiDigit(c) ? 1 : 0;
+        }
+
+        if (count == 0)
+        {
+            return null;
+        }
+
+        return string.Create(count, value, static (span, v) =>
+        {
+            var k = 0;
+            foreach (var c in v)
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    span[k++] = c;
+                }
+            }
+        });
+    }
+
+    /// <summary>For each candidate pair, a bit per field set when some rule the pair satisfies uses that field: within
+    /// the blocks of a rule, agreement on the rule's fields holds by construction and says nothing about matching.
+    /// Parts by <see cref="BlockingTransform.Digits"/> or <see cref="BlockingTransform.Domain"/> do not count: equal
+    /// digits or domains leave the comparison of the value itself (its letters) free.</summary>
+    internal static ulong[] BlockingFieldMasks(RecordSchema schema, PreparedRecords records, IReadOnlyList<BlockingRule> rules, long[] candidates)
+    {
+        var keys = rules.Select(r => ComputeKeys(schema, records, r)).ToArray();
+        var ruleFields = rules.Select(r => r.Parts.Where(p => p.Transform is not (BlockingTransform.Digits or BlockingTransform.Domain))
+            .Aggregate(0UL, (mask, p) => mask | (1UL << schema.IndexOf(p.Field)))).ToArray();
+        var masks = new ulong[candidates.Length];
+        for (var k = 0; k < candidates.Length; k++)
+        {
+            var (i, j) = Unpack(candidates[k]);
+            for (var r = 0; r < rules.Count; r++)
+            {
+                var a = keys[r][i];
+                if (a is not null && string.Equals(a, keys[r][j], StringComparison.Ordinal))
+                {
+                    masks[k] |= ruleFields[r];
+                }
+            }
+        }
+
+        return masks;
+    }
 }

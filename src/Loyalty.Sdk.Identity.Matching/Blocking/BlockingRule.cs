@@ -16,6 +16,13 @@ public enum BlockingTransform
 
     /// <summary>The year of a birth date (first four digits of <c>yyyyMMdd</c>).</summary>
     Year,
+
+    /// <summary>The digits of the value in order (none: no key). For an e-mail address, the digits of the local part
+    /// and domain: a mistyped address usually keeps them, and they do not repeat the name.</summary>
+    Digits,
+
+    /// <summary>What follows the last <c>@</c> (an e-mail domain); no key without one.</summary>
+    Domain,
 }
 
 /// <summary>One part of a blocking key: a field and how its value is transformed.</summary>

@@ -73,7 +73,6 @@ internal sealed class FieldComparer
                 _mode = Mode.Email;
                 levels.Add("same local part");
                 levels.Add("one character edit");
-                levels.Add("jaro-winkler >= 0.88");
                 break;
             default:
                 _mode = Mode.Text;
@@ -212,14 +211,42 @@ internal sealed class FieldComparer
                     return 1;
                 }
 
-                if (StringSimilarity.DamerauLevenshtein(a, b, 1) <= 1)
-                {
-                    return 2;
-                }
-
-                return StringSimilarity.JaroWinkler(a, b) >= 0.88 ? 3 : 4;
+                // A typo keeps the digits. Digits tell accounts apart (jane.doe1984 and jane.doe1987 are usually two
+                // people), and addresses are often built from names, so a similar address with other digits, or a
+                // merely similar one, says little more than the names do: it is a disagreement.
+                return SameDigits(a, b) && StringSimilarity.DamerauLevenshtein(a, b, 1) <= 1 ? 2 : 3;
             default:
                 return last;
+        }
+    }
+
+    private static bool SameDigits(string a, string b) => SameFiltered(a, b, digits: true);
+
+    // Whether the digits (digits: true) or everything but them of the two values are the same sequence; allocation-free.
+    private static bool SameFiltered(string a, string b, bool digits)
+    {
+        int i = 0, j = 0;
+        while (true)
+        {
+            while (i < a.Length && char.IsAsciiDigit(a[i]) != digits)
+            {
+                i++;
+            }
+
+            while (j < b.Length && char.IsAsciiDigit(b[j]) != digits)
+            {
+                j++;
+            }
+
+            if (i == a.Length || j == b.Length)
+            {
+                return i == a.Length && j == b.Length;
+            }
+
+            if (a[i++] != b[j++])
+            {
+                return false;
+            }
         }
     }
 

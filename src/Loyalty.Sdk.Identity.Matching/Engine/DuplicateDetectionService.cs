@@ -27,7 +27,12 @@ public sealed record DuplicateCandidate(CustomerId Left, CustomerId Right, doubl
 /// Unsupervised EM has nothing to learn from when deterministic resolution already joined the true duplicates: it then
 /// converges to "every candidate pair matches", which the service detects (a prior of one half or more over the
 /// blocked candidate pairs, or more expected matches than clusters of the maximum size could hold).</param>
-public sealed record DuplicateDetectionResult(int CustomersCompared, IReadOnlyList<DuplicateCandidate> Candidates, bool ClusterGuardTriggered, string? ModelRejected = null);
+public sealed record DuplicateDetectionResult(int CustomersCompared, IReadOnlyList<DuplicateCandidate> Candidates, bool ClusterGuardTriggered, string? ModelRejected = null)
+{
+    /// <summary>The model EM trained on the candidate pairs (m, u and λ per field level), or <c>null</c> when fewer than
+    /// two customers were compared.</summary>
+    public Model.FellegiSunterModel? Model { get; init; }
+}
 
 /// <summary>Probabilistic duplicate detection over a tenant's customers.</summary>
 public interface IDuplicateDetectionService
@@ -47,17 +52,36 @@ public interface IDuplicateDetectionService
 }
 
 /// <summary>
-/// Builds one person record per named active customer (given name, family name, birth date, e-mail, phone,
-/// postcode from the profile and identifiers), runs <see cref="IdentityMatcher"/> (EM-trained Fellegi–Sunter
-/// with blocking and a cluster size guard), and returns candidate pairs with probability, weight and per-field
-/// explanation. Merges go through <see cref="IIdentityService.MergeAsync"/>: the same, reversible, merge path.
+/// Builds one person record per active customer with a name or an e-mail address (given name, family name, birth
+/// date, phone, postcode from the profile and identifiers, e-mail), runs <see cref="IdentityMatcher"/> (EM-trained
+/// Fellegi–Sunter with blocking and a cluster size guard), and returns candidate pairs with probability, weight and
+/// per-field explanation. Merges go through <see cref="IIdentityService.MergeAsync"/>: the same, reversible, merge path.
+/// <para>The engine's customers are what deterministic resolution left apart, so true duplicates are few and often
+/// share a single field (a mistyped e-mail address on a customer that has nothing else), while namesakes are many.
+/// The model is therefore trained with u from random pairs, the blocking rules' own fields treated as missing in
+/// training (blocking made them agree), and a prior that keeps m at "matches agree" for fields EM sees too few
+/// matches on (<see cref="MatcherSettings.MPriorPairs"/>).</para>
 /// </summary>
 public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvider programs, IIdentityService identity, IClock clock) : IDuplicateDetectionService
 {
     /// <summary>The schema of the person records.</summary>
     public static RecordSchema Schema { get; } = RecordSchema.Create(
         ("given_name", FieldKind.GivenName), ("family_name", FieldKind.Surname), ("birth_date", FieldKind.BirthDate),
-        ("phone", FieldKind.Phone), ("postcode", FieldKind.Postcode));
+        ("phone", FieldKind.Phone), ("postcode", FieldKind.Postcode), ("email", FieldKind.Email));
+
+    /// <summary>
+    /// The blocking rules: e-mail prefix and e-mail Soundex (a mistyped address lands next to the right one), names by
+    /// Soundex, surname with birth year, birth date, and phone. Postcode alone is not a rule: a city has a handful of
+    /// postcodes, so it would pair nearly every customer with every other and drown the few duplicates in non-matches.
+    /// </summary>
+    public static ImmutableArray<BlockingRule> BlockingRules { get; } =
+    [
+        BlockingRule.Of(new BlockingKeyPart("email", BlockingTransform.Digits), new BlockingKeyPart("email", BlockingTransform.Domain)),
+        BlockingRule.Of(new BlockingKeyPart("given_name", BlockingTransform.Soundex), new BlockingKeyPart("family_name", BlockingTransform.Soundex)),
+        BlockingRule.Of(new BlockingKeyPart("family_name"), new BlockingKeyPart("birth_date", BlockingTransform.Year)),
+        BlockingRule.Of(new BlockingKeyPart("birth_date")),
+        BlockingRule.Of(new BlockingKeyPart("phone")),
+    ];
 
     /// <inheritdoc />
     public async ValueTask<DuplicateDetectionResult> FindAsync(TenantId tenant, CancellationToken cancellationToken = default)
@@ -169,6 +193,10 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
             DefaultPhoneRegion = program.DefaultRegion,
             MinimumReportedProbability = policy.ReviewThreshold,
             MaxDegreeOfParallelism = 1,
+            BlockingRules = BlockingRules,
+            FixUFromRandomPairs = true,
+            MaskBlockingFieldsInTraining = true,
+            MPriorPairs = 1000,
         });
         var result = matcher.Deduplicate(new RecordSet(Schema, records), cancellationToken);
         var model = result.Model;
@@ -176,7 +204,10 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
         {
             return new DuplicateDetectionResult(
                 records.Count, [], false,
-                string.Create(CultureInfo.InvariantCulture, $"the trained model expects {model.ExpectedMatches:0} matching pairs among {records.Count} customers (prior {model.Prior:0.###} over {model.TrainingPairs} candidate pairs): degenerate, nothing suggested"));
+                string.Create(CultureInfo.InvariantCulture, $"the trained model expects {model.ExpectedMatches:0} matching pairs among {records.Count} customers (prior {model.Prior:0.###} over {model.TrainingPairs} candidate pairs): degenerate, nothing suggested"))
+            {
+                Model = model,
+            };
         }
 
         var guarded = result.Clustering.DroppedEdges.Select(p => (p.LeftId, p.RightId)).ToHashSet();
@@ -186,7 +217,7 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
                 new CustomerId(p.LeftId), new CustomerId(p.RightId), p.MatchProbability, p.MatchWeight, result.Explain(p).Fields,
                 guarded.Contains((p.LeftId, p.RightId)) ? "guarded" : "suggested"))
             .ToArray();
-        return new DuplicateDetectionResult(records.Count, candidates, result.Clustering.GuardTriggered);
+        return new DuplicateDetectionResult(records.Count, candidates, result.Clustering.GuardTriggered) { Model = model };
     }
 
     private async ValueTask<(List<PersonRecord> Records, int Skipped)> LoadAsync(TenantId tenant, CancellationToken cancellationToken)
@@ -204,10 +235,11 @@ public sealed class DuplicateDetectionService(ILoyaltyStore store, IProgramProvi
                 string? First(IdentifierType type) => c.Links.FirstOrDefault(l => l.Identifier.Type == type)?.Identifier.Value;
                 var values = ImmutableArray.Create(
                     p?.GivenName, p?.FamilyName, p?.BirthDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), First(IdentifierType.Phone),
-                    p?.Address?.PostalCode);
+                    p?.Address?.PostalCode, First(IdentifierType.Email));
 
-                // Without a name there is too little to tell people apart.
-                if (p?.FamilyName is null || values.Count(v => v is not null) < 3)
+                // A customer is compared when something can tell it apart: a name or an e-mail address. The customer
+                // a person's mistyped address created usually has nothing else, and is exactly the duplicate to find.
+                if (p?.FamilyName is null && values[5] is null)
                 {
                     skipped++;
                     continue;

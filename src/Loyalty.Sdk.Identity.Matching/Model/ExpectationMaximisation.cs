@@ -19,6 +19,10 @@ internal static class ExpectationMaximisation
     /// <param name="maxIterations">Iteration cap.</param>
     /// <param name="tolerance">Stop when no parameter moves by more than this.</param>
     /// <param name="ct">Cancellation.</param>
+    /// <param name="mPriorPairs">Strength of a Dirichlet prior on m centred on the initial m, in pairs: the M step adds
+    /// <c>mPriorPairs × m₀</c> to the expected counts (a maximum a posteriori estimate). A field the matches rarely
+    /// observe on both sides (one record of most true pairs lacks it) keeps the prior's "matches agree" instead of
+    /// drifting to u, where a disagreement would weigh nothing; with many observed matches the prior is negligible.</param>
     /// <returns>λ, the iterations run and whether EM converged.</returns>
     public static (double Lambda, int Iterations, bool Converged) Run(
         sbyte[][] patterns,
@@ -30,9 +34,11 @@ internal static class ExpectationMaximisation
         bool fixU,
         int maxIterations,
         double tolerance,
-        CancellationToken ct)
+        CancellationToken ct,
+        double mPriorPairs = 0)
     {
         var fields = levelCounts.Length;
+        var m0 = m.Select(row => row.ToArray()).ToArray();
         var mAcc = levelCounts.Select(l => new double[l]).ToArray();
         var uAcc = levelCounts.Select(l => new double[l]).ToArray();
         for (var iteration = 1; iteration <= maxIterations; iteration++)
@@ -86,6 +92,11 @@ internal static class ExpectationMaximisation
             lambda = newLambda;
             for (var f = 0; f < fields; f++)
             {
+                for (var l = 0; l < mAcc[f].Length; l++)
+                {
+                    mAcc[f][l] += mPriorPairs * m0[f][l];
+                }
+
                 change = Math.Max(change, Normalise(mAcc[f], m[f]));
                 if (!fixU)
                 {

@@ -14,14 +14,19 @@ namespace Loyalty.Sdk.Identity;
 /// <param name="At">The engine clock's instant of the split.</param>
 /// <param name="Survivor">The customer that keeps the remaining identifiers.</param>
 /// <param name="SplitOff">The customer that now holds <paramref name="Identifiers"/>: the absorbed customer brought
-/// back by an unmerge, or a new customer for a removed identifier.</param>
+/// back by an unmerge, or a new customer for a removed identifier or for identifiers tied to the survivor only
+/// through it.</param>
 /// <param name="Identifiers">The identifiers that moved to <paramref name="SplitOff"/>.</param>
 /// <param name="Merge">For an unmerge, the merge record being undone (with the absorbed customer's identifiers and
 /// profile snapshot as they were); <c>null</c> for a split of one identifier.</param>
 /// <param name="Actor">Who asked for it.</param>
 /// <param name="Reason">Why.</param>
+/// <param name="Removed">For a split, the identifier staff removed. The graph was replayed without it: the split-off
+/// customer holding it has only that identifier, and identifiers that were tied to the survivor only through it form
+/// further split-off customers; each is signalled once, the removed identifier's last. <c>null</c> for an unmerge.</param>
 public sealed record CustomerSplit(
-    ILoyaltyStoreSession Session, LoyaltyProgram Program, Instant At, CustomerId Survivor, CustomerId SplitOff, IReadOnlyList<Identifier> Identifiers, MergeRecord? Merge, string Actor, string Reason);
+    ILoyaltyStoreSession Session, LoyaltyProgram Program, Instant At, CustomerId Survivor, CustomerId SplitOff, IReadOnlyList<Identifier> Identifiers, MergeRecord? Merge, string Actor, string Reason,
+    Identifier? Removed = null);
 
 /// <summary>
 /// A capability that consolidated data on a merge (<see cref="ICustomerMergeParticipant"/>) and reverses it on a split.
@@ -30,7 +35,7 @@ public sealed record CustomerSplit(
 /// the ledger keeps the absorbed account's entries with their origin). In <see cref="OnSplitAsync"/>, for an unmerge
 /// (<see cref="CustomerSplit.Merge"/> set) give <see cref="CustomerSplit.SplitOff"/> back what it brought and take it
 /// off <see cref="CustomerSplit.Survivor"/>; for a split of identifiers, move what is keyed by those identifiers (if
-/// anything). Use only the given session; throw a <see cref="Validation.LoyaltyException"/> to refuse the split —
+/// anything; the survivor's remaining identifiers can be read from the session). Use only the given session; throw a <see cref="Validation.LoyaltyException"/> to refuse the split —
 /// the whole operation is then discarded. Splits must be idempotent per (survivor, split-off).</para>
 /// </summary>
 public interface ICustomerSplitParticipant

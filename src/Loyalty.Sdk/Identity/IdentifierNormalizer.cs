@@ -26,11 +26,14 @@ public static class IdentifierNormalizer
         "null", "nil", "none", "unknown", "n/a", "na", "-1", "-", "test", "undefined", "noemail@noemail.com",
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
+    private static readonly int MaxPlaceholderLength = Placeholders.Max(p => p.Length);
+
     private static readonly ConcurrentDictionary<string, Regex> Patterns = new(StringComparer.Ordinal);
 
-    /// <summary>The regular expression of a blocked pattern (compiled once, with a match timeout).</summary>
+    /// <summary>The regular expression of a blocked pattern (built and compiled to IL once, with a match timeout: it
+    /// runs on every identifier of its type).</summary>
     public static Regex Pattern(string pattern) =>
-        Patterns.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase, TimeSpan.FromMilliseconds(50)));
+        Patterns.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Compiled, TimeSpan.FromMilliseconds(50)));
 
     /// <summary>Normalizes <paramref name="identifier"/> under its type's <paramref name="policy"/>: provider rules for
     /// e-mail when opted in, and the policy's blocked values and patterns on top of the built-in placeholders.</summary>
@@ -51,16 +54,20 @@ public static class IdentifierNormalizer
             value = ApplyProviderRules(value);
         }
 
-        foreach (var blocked in policy.Blocked)
+        // Indexed loops: a foreach over the interface would allocate an enumerator per identifier.
+        var blockedValues = policy.Blocked;
+        for (var i = 0; i < blockedValues.Count; i++)
         {
-            if (string.Equals(blocked.Trim(), value, StringComparison.OrdinalIgnoreCase))
+            if (blockedValues[i].AsSpan().Trim().Equals(value, StringComparison.OrdinalIgnoreCase))
             {
                 return new NormalizedIdentifier(null, true, null);
             }
         }
 
-        foreach (var pattern in policy.BlockedPatterns)
+        var patterns = policy.BlockedPatterns;
+        for (var i = 0; i < patterns.Count; i++)
         {
+            var pattern = patterns[i];
             try
             {
                 if (Pattern(pattern).IsMatch(value))
@@ -111,23 +118,27 @@ public static class IdentifierNormalizer
     public static NormalizedIdentifier Normalize(Identifier identifier, string defaultRegion)
     {
         ArgumentNullException.ThrowIfNull(identifier);
-        var value = identifier.Value?.Trim() ?? string.Empty;
-        if (value.Length == 0 || Placeholders.Contains(value) || IsAllZeros(value))
+        // Already-normalized values (the common case) allocate nothing: the same string and identifier come back.
+        var value = identifier.Value is null ? string.Empty : Trim(identifier.Value);
+        if (value.Length == 0 || (value.Length <= MaxPlaceholderLength && Placeholders.Contains(value)) || IsAllZeros(value))
         {
             return new NormalizedIdentifier(null, true, null);
         }
 
         if (identifier.Type == IdentifierType.Email)
         {
-            value = value.ToLowerInvariant();
+            if (HasUpper(value))
+            {
+                value = value.ToLowerInvariant();
+            }
+
             var at = value.IndexOf('@', StringComparison.Ordinal);
-            if (at <= 0 || at != value.LastIndexOf('@') || at == value.Length - 1 || !value[(at + 1)..].Contains('.', StringComparison.Ordinal)
-                || value.Any(char.IsWhiteSpace))
+            if (at <= 0 || at != value.LastIndexOf('@') || at == value.Length - 1 || !value.AsSpan(at + 1).Contains('.') || HasWhiteSpace(value))
             {
                 return new NormalizedIdentifier(null, false, $"'{identifier.Value}' is not an e-mail address.");
             }
 
-            return new NormalizedIdentifier(identifier with { Value = value }, false, null);
+            return new NormalizedIdentifier(Same(identifier, value), false, null);
         }
 
         if (identifier.Type == IdentifierType.Phone)
@@ -148,7 +159,40 @@ public static class IdentifierNormalizer
             }
         }
 
-        return new NormalizedIdentifier(identifier with { Value = value }, false, null);
+        return new NormalizedIdentifier(Same(identifier, value), false, null);
+    }
+
+    private static Identifier Same(Identifier identifier, string value) =>
+        ReferenceEquals(value, identifier.Value) ? identifier : identifier with { Value = value };
+
+    // string.Trim returns the same instance when there is nothing to trim; the check avoids even the call's scan twice.
+    private static string Trim(string value) =>
+        value.Length > 0 && !char.IsWhiteSpace(value[0]) && !char.IsWhiteSpace(value[^1]) ? value : value.Trim();
+
+    private static bool HasUpper(string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsUpper(c) || (c > 0x7F && char.ToLowerInvariant(c) != c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasWhiteSpace(string value)
+    {
+        foreach (var c in value)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsAllZeros(string value)

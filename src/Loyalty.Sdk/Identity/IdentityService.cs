@@ -65,20 +65,108 @@ public sealed class IdentityService : IIdentityService
         var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
         await using var scope = session.ConfigureAwait(false);
         var identity = await RequireAsync(session, customer, cancellationToken).ConfigureAwait(false);
-        var link = identity.Links.FirstOrDefault(l => l.Identifier == normalized)
-            ?? throw new IdentityOperationException("identifier_not_held", $"{identity.Customer} does not hold {normalized}.");
+        if (!identity.Links.Any(l => l.Identifier == normalized))
+        {
+            // Idempotent: the same split asked again returns what it did, and changes nothing.
+            var done = identity.Splits.Where(r => r.Kind == "split" && r.Removed == normalized).ToArray();
+            if (done.Length > 0)
+            {
+                return new IdentityOperationResult(identity.Customer, done[^1].SplitOff, done.SelectMany(r => r.Identifiers).ToArray(), [])
+                {
+                    SplitOff = done.Select(r => r.SplitOff).ToArray(),
+                };
+            }
+
+            throw new IdentityOperationException("identifier_not_held", $"{identity.Customer} does not hold {normalized}.");
+        }
+
         if (identity.Links.Count == 1)
         {
             throw new IdentityOperationException("last_identifier", $"{normalized} is the only identifier of {identity.Customer}; there is nothing to split it from.");
         }
 
+        // Replay the graph without the removed identifier: the first component stays, every other becomes a customer.
+        var components = IdentityGraph.Components(identity, normalized);
         var now = clock.GetCurrentInstant();
         var context = Context(session, program, tenant, now, "split", identity.Customer);
-        var splitOff = IdentityStage.NewCustomerId(tenant, context.Event.Id);
-        var record = new SplitRecord(splitOff, [normalized], "split", actor, reason, now);
-        await session.Identity.SaveAsync(identity with { Links = identity.Links.Where(l => l != link).ToArray(), Splits = [.. identity.Splits, record] }, identity.Version, cancellationToken).ConfigureAwait(false);
-        await session.Identity.SaveAsync(new CustomerIdentity { Customer = splitOff, FirstSeen = link.LinkedAt, Links = [link], Splits = [record] }, 0, cancellationToken).ConfigureAwait(false);
-        return await FinishSplitAsync(session, program, context, identity.Customer, splitOff, [normalized], null, actor, reason, "split", cancellationToken).ConfigureAwait(false);
+        var owner = new Dictionary<Identifier, int>();
+        for (var c = 0; c < components.Count; c++)
+        {
+            foreach (var link in components[c])
+            {
+                owner[link.Identifier] = c;
+            }
+        }
+
+        var ids = new CustomerId[components.Count];
+        ids[0] = identity.Customer;
+        for (var c = 1; c < components.Count; c++)
+        {
+            ids[c] = IdentityStage.NewCustomerId(tenant, new EventId($"split:{identity.Customer.Value}:{components[c][0].Identifier}"));
+            if (await session.Identity.GetAsync(ids[c], cancellationToken).ConfigureAwait(false) is not null)
+            {
+                throw new IdentityOperationException("split_conflict", $"The customer id {ids[c]} derived for {components[c][0].Identifier} is already taken; nothing changed.");
+            }
+        }
+
+        // A merged customer follows the identifiers it brought (the first of them still held decides).
+        var merges = new List<MergeRecord>[components.Count];
+        for (var c = 0; c < components.Count; c++)
+        {
+            merges[c] = [];
+        }
+
+        foreach (var merge in identity.Merges)
+        {
+            var target = 0;
+            foreach (var brought in merge.AbsorbedLinks)
+            {
+                if (owner.TryGetValue(brought.Identifier, out var c))
+                {
+                    target = c;
+                    break;
+                }
+            }
+
+            merges[target].Add(merge);
+        }
+
+        var records = new SplitRecord[components.Count - 1];
+        for (var c = 1; c < components.Count; c++)
+        {
+            records[c - 1] = new SplitRecord(ids[c], components[c].Select(l => l.Identifier).ToArray(), "split", actor, reason, now) { Removed = normalized };
+        }
+
+        IReadOnlyList<LinkEvidence> EvidenceOf(List<IdentityLink> component) =>
+            IdentityGraph.Restrict(identity.Evidence, component.Select(l => l.Identifier).ToHashSet());
+
+        await session.Identity.SaveAsync(
+            identity with { Links = components[0], Evidence = EvidenceOf(components[0]), Merges = merges[0], Splits = [.. identity.Splits, .. records] },
+            identity.Version,
+            cancellationToken).ConfigureAwait(false);
+        for (var c = 1; c < components.Count; c++)
+        {
+            var firstSeen = components[c].Min(l => l.LinkedAt);
+            foreach (var m in merges[c])
+            {
+                firstSeen = m.AbsorbedFirstSeen is { } f && f < firstSeen ? f : firstSeen;
+            }
+
+            await session.Identity.SaveAsync(
+                new CustomerIdentity { Customer = ids[c], FirstSeen = firstSeen, Links = components[c], Evidence = EvidenceOf(components[c]), Merges = merges[c], Splits = [records[c - 1]] },
+                0,
+                cancellationToken).ConfigureAwait(false);
+            foreach (var absorbed in merges[c].Select(m => m.Absorbed).Distinct())
+            {
+                if (await session.Identity.GetAsync(absorbed, cancellationToken).ConfigureAwait(false) is { } a && a.MergedInto != ids[c])
+                {
+                    await session.Identity.SaveAsync(a with { MergedInto = ids[c] }, a.Version, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        var parts = Enumerable.Range(1, components.Count - 1).Select(c => (ids[c], records[c - 1].Identifiers)).ToArray();
+        return await FinishSplitAsync(session, program, context, identity.Customer, parts, null, normalized, actor, reason, "split", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -104,16 +192,21 @@ public sealed class IdentityService : IIdentityService
             identity with
             {
                 Links = identity.Links.Where(l => !brought.Contains(l.Identifier)).ToArray(),
+                Evidence = IdentityGraph.Restrict(identity.Evidence, identity.Links.Select(l => l.Identifier).Where(i => !brought.Contains(i)).ToHashSet()),
                 Merges = identity.Merges.Where(m => m != merge && !nested.Contains(m.Absorbed)).ToArray(),
                 Splits = [.. identity.Splits, record],
             },
             identity.Version,
             cancellationToken).ConfigureAwait(false);
         await session.Identity.SaveAsync(
-            absorbedIdentity with { MergedInto = null, Links = moving, Merges = merge.AbsorbedMerges, FirstSeen = merge.AbsorbedFirstSeen ?? absorbedIdentity.FirstSeen, Splits = [.. absorbedIdentity.Splits, record] },
+            absorbedIdentity with
+            {
+                MergedInto = null, Links = moving, Evidence = IdentityGraph.Restrict(identity.Evidence, moving.Select(l => l.Identifier).ToHashSet()), Merges = merge.AbsorbedMerges, FirstSeen = merge.AbsorbedFirstSeen ?? absorbedIdentity.FirstSeen,
+                Splits = [.. absorbedIdentity.Splits, record],
+            },
             absorbedIdentity.Version,
             cancellationToken).ConfigureAwait(false);
-        return await FinishSplitAsync(session, program, context, identity.Customer, absorbed, record.Identifiers, merge, actor, reason, "unmerge", cancellationToken).ConfigureAwait(false);
+        return await FinishSplitAsync(session, program, context, identity.Customer, [(absorbed, record.Identifiers)], merge, null, actor, reason, "unmerge", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -145,7 +238,8 @@ public sealed class IdentityService : IIdentityService
         }
 
         var context = Context(session, program, tenant, now, "merge", pair[0].Customer);
-        await IdentityStage.MergeAsync(context, pair[0], [pair[1]], [], rule, actor, mergeParticipants, cancellationToken).ConfigureAwait(false);
+        var tied = pair.SelectMany(p => p.Links).Select(l => l.Identifier).Distinct().ToArray();
+        await IdentityStage.MergeAsync(context, pair[0], [pair[1]], [], tied, rule, actor, mergeParticipants, cancellationToken).ConfigureAwait(false);
         await session.Decisions.AppendAsync(context.Decisions.Select(d => d with { Inputs = new Dictionary<string, string>(d.Inputs) { ["actor"] = actor, ["reason"] = reason } }).ToArray(), cancellationToken).ConfigureAwait(false);
         await session.CommitAsync(cancellationToken).ConfigureAwait(false);
         return new IdentityOperationResult(pair[0].Customer, pair[1].Customer, pair[1].Links.Select(l => l.Identifier).ToArray(), context.Decisions.ToArray());
@@ -186,29 +280,57 @@ public sealed class IdentityService : IIdentityService
     }
 
     private async ValueTask<IdentityOperationResult> FinishSplitAsync(
-        ILoyaltyStoreSession session, LoyaltyProgram program, IngestContext context, CustomerId survivor, CustomerId splitOff, IReadOnlyList<Identifier> identifiers, MergeRecord? merge,
-        string actor, string reason, string kind, CancellationToken cancellationToken)
+        ILoyaltyStoreSession session, LoyaltyProgram program, IngestContext context, CustomerId survivor, IReadOnlyList<(CustomerId SplitOff, IReadOnlyList<Identifier> Identifiers)> parts,
+        MergeRecord? merge, Identifier? removed, string actor, string reason, string kind, CancellationToken cancellationToken)
     {
-        await session.IdentityControls.AddDoNotLinkAsync(new DoNotLinkRule(survivor, splitOff, actor, reason, context.Now), cancellationToken).ConfigureAwait(false);
-        foreach (var participant in splitParticipants)
+        // "Do not link again" between every pair of the customers that came out of the split.
+        var all = parts.Select(p => p.SplitOff).Prepend(survivor).ToArray();
+        for (var i = 0; i < all.Length; i++)
         {
-            await participant.OnSplitAsync(new CustomerSplit(session, program, context.Now, survivor, splitOff, identifiers, merge, actor, reason), cancellationToken).ConfigureAwait(false);
+            for (var j = i + 1; j < all.Length; j++)
+            {
+                await session.IdentityControls.AddDoNotLinkAsync(new DoNotLinkRule(all[i], all[j], actor, reason, context.Now), cancellationToken).ConfigureAwait(false);
+            }
         }
 
+        foreach (var (splitOff, identifiers) in parts)
+        {
+            foreach (var participant in splitParticipants)
+            {
+                await participant.OnSplitAsync(new CustomerSplit(session, program, context.Now, survivor, splitOff, identifiers, merge, actor, reason, removed), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var moved = parts.SelectMany(p => p.Identifiers).ToArray();
+        var action = kind == "unmerge" ? "unmerged" : "split";
         var inputs = Audit(actor, reason);
-        inputs["splitOff"] = splitOff.Value;
-        inputs["identifiers"] = string.Join(", ", identifiers);
+        inputs["splitOff"] = string.Join(", ", parts.Select(p => p.SplitOff.Value));
+        inputs["identifiers"] = string.Join(", ", moved);
+        if (removed is not null)
+        {
+            inputs["removed"] = removed.ToString();
+        }
+
         var summary = kind == "unmerge"
-            ? $"{actor} undid the merge of {splitOff} into {survivor}: {reason}. They will not be linked again automatically."
-            : $"{actor} removed {string.Join(", ", identifiers)} from {survivor} into {splitOff}: {reason}. They will not be linked again automatically.";
-        context.Decide(Capabilities.Identity, kind == "unmerge" ? "unmerged" : "split", "identity.staff_" + kind, summary, inputs);
-        context.Customer = splitOff;
-        context.Decide(Capabilities.Identity, kind == "unmerge" ? "unmerged" : "split", "identity.staff_" + kind, summary, inputs);
+            ? $"{actor} undid the merge of {parts[0].SplitOff} into {survivor}: {reason}. They will not be linked again automatically."
+            : $"{actor} removed {removed} from {survivor}: {reason}. Replayed without it, the graph split into {parts.Count + 1} customers: "
+              + string.Join("; ", parts.Select(p => $"{p.SplitOff} holds {string.Join(", ", p.Identifiers)}")) + ". They will not be linked again automatically.";
+        context.Decide(Capabilities.Identity, action, "identity.staff_" + kind, summary, inputs);
+        foreach (var (splitOff, identifiers) in parts)
+        {
+            context.Customer = splitOff;
+            context.Decide(Capabilities.Identity, action, "identity.staff_" + kind, summary, new Dictionary<string, string>(inputs) { ["identifiers"] = string.Join(", ", identifiers) });
+        }
+
         await session.Decisions.AppendAsync(context.Decisions, cancellationToken).ConfigureAwait(false);
         await session.CommitAsync(cancellationToken).ConfigureAwait(false);
         LoyaltyTelemetry.Splits.Add(1, new KeyValuePair<string, object?>("kind", kind));
-        Log.Split(logger, survivor.Value, session.Tenant.Value, kind, splitOff.Value, actor);
-        return new IdentityOperationResult(survivor, splitOff, identifiers, context.Decisions.ToArray());
+        foreach (var (splitOff, _) in parts)
+        {
+            Log.Split(logger, survivor.Value, session.Tenant.Value, kind, splitOff.Value, actor);
+        }
+
+        return new IdentityOperationResult(survivor, parts[^1].SplitOff, moved, context.Decisions.ToArray()) { SplitOff = parts.Select(p => p.SplitOff).ToArray() };
     }
 
     private static Identifier Normalize(LoyaltyProgram program, Identifier identifier)

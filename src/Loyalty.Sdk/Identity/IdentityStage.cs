@@ -223,11 +223,19 @@ public sealed class IdentityStage : IIdentityStage
         }
 
         // Highest priority first (stable), so that a refused link drops the least trusted identifier.
-        if (identifiers.Count > 1)
+        // (Insertion sort: two or three identifiers, no allocation.)
+        for (var i = 1; i < identifiers.Count; i++)
         {
-            var ordered = identifiers.Select((id, index) => (id, index)).OrderByDescending(x => policy.For(x.id.Type).EffectivePriority).ThenBy(x => x.index).Select(x => x.id).ToArray();
-            identifiers.Clear();
-            identifiers.AddRange(ordered);
+            var current = identifiers[i];
+            var priority = policy.For(current.Type).EffectivePriority;
+            var j = i - 1;
+            while (j >= 0 && policy.For(identifiers[j].Type).EffectivePriority < priority)
+            {
+                identifiers[j + 1] = identifiers[j];
+                j--;
+            }
+
+            identifiers[j + 1] = current;
         }
 
         var refusals = new List<(Identifier Dropped, CustomerId? Holder, string Rule, string Reason)>();
@@ -243,7 +251,7 @@ public sealed class IdentityStage : IIdentityStage
                 if (await repository.FindByIdentifierAsync(identifier, cancellationToken).ConfigureAwait(false) is { } holder
                     && await FollowAsync(repository, holder, cancellationToken).ConfigureAwait(false) is { } identity)
                 {
-                    if (!holders.Exists(h => h.Customer == identity.Customer))
+                    if (!HoldsCustomer(holders, identity.Customer))
                     {
                         holders.Add(identity);
                     }
@@ -277,6 +285,7 @@ public sealed class IdentityStage : IIdentityStage
                 Customer = NewCustomerId(context.Tenant, e.Id),
                 FirstSeen = e.OccurredAt,
                 Links = identifiers.Select(i => new IdentityLink(i, e.Id, context.Now, NewCustomerRule)).ToArray(),
+                Evidence = identifiers.Count > 1 ? [new LinkEvidence(e.Id, identifiers.ToArray(), context.Now, NewCustomerRule)] : [],
             };
             await repository.SaveAsync(survivor, 0, cancellationToken).ConfigureAwait(false);
             context.Customer = survivor.Customer;
@@ -288,8 +297,10 @@ public sealed class IdentityStage : IIdentityStage
         {
             holders.Sort((a, b) => a.FirstSeen != b.FirstSeen ? a.FirstSeen.CompareTo(b.FirstSeen) : string.CompareOrdinal(a.Customer.Value, b.Customer.Value));
             context.Customer = holders[0].Customer;
-            await MergeAsync(context, holders[0], holders.Skip(1).ToArray(), incoming, MergeRule, actor: null, participants, cancellationToken).ConfigureAwait(false);
+            await MergeAsync(context, holders[0], holders.Skip(1).ToArray(), incoming, identifiers, MergeRule, actor: null, participants, cancellationToken).ConfigureAwait(false);
         }
+
+        context.ResolvedIdentifiers = identifiers;
 
         foreach (var (dropped, holder, rule, reason) in refusals)
         {
@@ -316,6 +327,19 @@ public sealed class IdentityStage : IIdentityStage
             context.Decide(Capabilities.Identity, "identifier_blocked", rule, $"Ignored {b.Type} value '{b.Value}': {why}.",
                 new Dictionary<string, string> { ["identifier"] = b.ToString() });
         }
+    }
+
+    private static bool HoldsCustomer(List<CustomerIdentity> holders, CustomerId customer)
+    {
+        foreach (var h in holders)
+        {
+            if (h.Customer == customer)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Protection and "do not link again" rules between the customers an event would merge.</summary>
@@ -351,22 +375,31 @@ public sealed class IdentityStage : IIdentityStage
     /// <summary>
     /// The merge path shared by ingestion, staff and probabilistic matching: absorbs <paramref name="absorbed"/> into
     /// <paramref name="survivor"/> keeping in each merge record what an unmerge needs (the absorbed identifiers,
-    /// merges and profile snapshot), links <paramref name="incoming"/>, and signals every participant.
-    /// <paramref name="context"/>'s customer must be the survivor.
+    /// merges and profile snapshot), links <paramref name="incoming"/>, records the <paramref name="evidence"/> that tied
+    /// them (the event's identifiers; for a staff or probabilistic merge, every identifier of the customers merged), and
+    /// signals every participant. <paramref name="context"/>'s customer must be the survivor.
     /// </summary>
     internal static async ValueTask<CustomerIdentity> MergeAsync(
-        IngestContext context, CustomerIdentity survivor, IReadOnlyList<CustomerIdentity> absorbed, IReadOnlyList<Identifier> incoming, string rule, string? actor,
-        IReadOnlyList<ICustomerMergeParticipant> participants, CancellationToken cancellationToken)
+        IngestContext context, CustomerIdentity survivor, IReadOnlyList<CustomerIdentity> absorbed, IReadOnlyList<Identifier> incoming, IReadOnlyList<Identifier> evidence,
+        string rule, string? actor, IReadOnlyList<ICustomerMergeParticipant> participants, CancellationToken cancellationToken)
     {
         var repository = context.Session.Identity;
         var e = context.Event;
+        if (absorbed.Count == 0 && !AddsAnything(survivor, incoming, evidence, e))
+        {
+            // The hot path: every identifier already held, and a combination already recorded.
+            return survivor;
+        }
+
         var links = survivor.Links.ToList();
+        var edges = survivor.Evidence.ToList();
         var merges = survivor.Merges.ToList();
         var firstSeen = survivor.FirstSeen;
         foreach (var a in absorbed)
         {
             var snapshot = await context.Session.Profiles.GetAsync(a.Customer, cancellationToken).ConfigureAwait(false);
             links.AddRange(a.Links);
+            edges.AddRange(a.Evidence);
             merges.AddRange(a.Merges);
             merges.Add(new MergeRecord(a.Customer, survivor.Customer, e.Id, context.Now, rule)
             {
@@ -408,8 +441,16 @@ public sealed class IdentityStage : IIdentityStage
             firstSeen = e.OccurredAt;
         }
 
-        var result = survivor with { Links = links, Merges = merges, FirstSeen = firstSeen };
-        if (absorbed.Count > 0 || added.Count > 0 || firstSeen != survivor.FirstSeen)
+        // The event's identifiers are an edge of the graph a split replays. An event that only repeats identifiers the
+        // customer holds is recorded when no earlier record already ties all of them (rarely: the same combinations repeat).
+        var tie = evidence.Count > 1 && (absorbed.Count > 0 || added.Count > 0 || !IdentityGraph.Covers(edges, evidence));
+        if (tie)
+        {
+            edges.Add(new LinkEvidence(e.Id, evidence.ToArray(), context.Now, absorbed.Count == 0 ? CoOccurrenceRule : rule));
+        }
+
+        var result = survivor with { Links = links, Evidence = edges, Merges = merges, FirstSeen = firstSeen };
+        if (absorbed.Count > 0 || added.Count > 0 || tie || firstSeen != survivor.FirstSeen)
         {
             await repository.SaveAsync(result, survivor.Version, cancellationToken).ConfigureAwait(false);
             result = result with { Version = survivor.Version + 1 };
@@ -430,6 +471,30 @@ public sealed class IdentityStage : IIdentityStage
         }
 
         return result;
+    }
+
+    // Whether an event resolved to one customer links, records or moves anything (first seen included).
+    private static bool AddsAnything(CustomerIdentity survivor, IReadOnlyList<Identifier> incoming, IReadOnlyList<Identifier> evidence, Events.LoyaltyEvent e)
+    {
+        foreach (var identifier in incoming)
+        {
+            var held = false;
+            foreach (var link in survivor.Links)
+            {
+                if (link.Identifier == identifier)
+                {
+                    held = true;
+                    break;
+                }
+            }
+
+            if (!held)
+            {
+                return true;
+            }
+        }
+
+        return (e.OccurredAt < survivor.FirstSeen && e.Identifiers.Count > 0) || (evidence.Count > 1 && !IdentityGraph.Covers(survivor.Evidence, evidence));
     }
 
     /// <summary>A customer id derived from the tenant and the id of the event that created it, so that replaying the

@@ -51,6 +51,7 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
                     new OrderRecord
                     {
                         OrderId = o.OrderId, Customer = customer, PlacedAt = o.OccurredAt, Currency = o.Currency, Lines = o.Lines, Total = o.Total, Discount = o.Discount,
+                        Identifiers = context.ResolvedIdentifiers,
                     },
                     0,
                     cancellationToken).ConfigureAwait(false);
@@ -149,11 +150,19 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
     /// <inheritdoc />
     /// <remarks>An unmerge restores the absorbed profile snapshot kept in the merge record and subtracts its counters
     /// and spend from the survivor; the survivor keeps its profile fields (which side a filled gap came from is not known).
-    /// Activity after the merge stays with the survivor. A split of identifiers moves no profile data.</remarks>
+    /// Activity after the merge stays with the survivor. A split of identifiers moves the orders placed only with
+    /// identifiers that left (none of the survivor's remaining ones), with their counts, spend and returns; the other
+    /// counters (interactions, carts, tickets, reviews) and the profile fields are not kept per identifier and stay.</remarks>
     public async ValueTask OnSplitAsync(CustomerSplit split, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(split);
-        if (split.Merge?.AbsorbedProfile is not { } snapshot)
+        if (split.Merge is null)
+        {
+            await MoveOrdersAsync(split, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (split.Merge.AbsorbedProfile is not { } snapshot)
         {
             return;
         }
@@ -185,6 +194,115 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
             },
         };
         await profiles.SaveAsync(restored, survivor.Version, cancellationToken).ConfigureAwait(false);
+    }
+
+    // History follows identifiers: an order belongs to the split-off customer when it was placed with at least one of
+    // the identifiers that moved there and none the survivor keeps. Orders recorded without identifiers stay.
+    private static async ValueTask MoveOrdersAsync(CustomerSplit split, CancellationToken cancellationToken)
+    {
+        var session = split.Session;
+        var kept = (await session.Identity.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false))?.Links.Select(l => l.Identifier).ToHashSet() ?? [];
+        var leaving = split.Identifiers.ToHashSet();
+        var remaining = new List<OrderRecord>();
+        var moved = new List<OrderRecord>();
+        foreach (var listed in await session.Orders.ListByCustomerAsync(split.Survivor, cancellationToken).ConfigureAwait(false))
+        {
+            // Read through the session: an earlier split-off of the same split may have taken the order already.
+            if (await session.Orders.GetAsync(listed.OrderId, cancellationToken).ConfigureAwait(false) is not { } order || order.Customer != split.Survivor)
+            {
+                continue;
+            }
+
+            if (order.Identifiers.Count > 0 && order.Identifiers.Any(leaving.Contains) && !order.Identifiers.Any(kept.Contains))
+            {
+                moved.Add(order);
+            }
+            else
+            {
+                remaining.Add(order);
+            }
+        }
+
+        if (moved.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var order in moved)
+        {
+            await session.Orders.SaveAsync(order with { Customer = split.SplitOff }, order.Version, cancellationToken).ConfigureAwait(false);
+        }
+
+        var delta = OrderTraits(split.Program, moved);
+        var profiles = session.Profiles;
+        if (await profiles.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false) is { } survivor)
+        {
+            var s = survivor.Traits;
+            await profiles.SaveAsync(
+                survivor with
+                {
+                    Traits = s with
+                    {
+                        Orders = Math.Max(0, s.Orders - delta.Orders),
+                        CancelledOrders = Math.Max(0, s.CancelledOrders - delta.CancelledOrders),
+                        Returns = Math.Max(0, s.Returns - delta.Returns),
+                        GrossSpend = Math.Max(0, s.GrossSpend - delta.GrossSpend),
+                        ReturnedValue = Math.Max(0, s.ReturnedValue - delta.ReturnedValue),
+                        FirstOrderAt = remaining.Count == 0 ? null : remaining.Min(o => o.PlacedAt),
+                        LastOrderAt = remaining.Count == 0 ? null : remaining.Max(o => o.PlacedAt),
+                    },
+                },
+                survivor.Version,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        var first = moved.Min(o => o.PlacedAt);
+        var last = moved.Max(o => o.PlacedAt);
+        var existing = await profiles.GetAsync(split.SplitOff, cancellationToken).ConfigureAwait(false);
+        var profile = existing ?? new CustomerProfile { Customer = split.SplitOff, FirstSeen = first, LastSeen = last };
+        var t = profile.Traits;
+        await profiles.SaveAsync(
+            profile with
+            {
+                FirstSeen = first < profile.FirstSeen ? first : profile.FirstSeen,
+                LastSeen = last > profile.LastSeen ? last : profile.LastSeen,
+                Traits = t with
+                {
+                    Orders = t.Orders + delta.Orders,
+                    CancelledOrders = t.CancelledOrders + delta.CancelledOrders,
+                    Returns = t.Returns + delta.Returns,
+                    GrossSpend = t.GrossSpend + delta.GrossSpend,
+                    ReturnedValue = t.ReturnedValue + delta.ReturnedValue,
+                    FirstOrderAt = Min(t.FirstOrderAt, first),
+                    LastOrderAt = Max(t.LastOrderAt, last),
+                },
+            },
+            existing?.Version ?? 0,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    // The order counters as ProcessAsync and ApplyReturnAsync counted them (at today's exchange rates for other
+    // currencies; a whole cancellation is recognised as every line returned with a cancellation among the returns).
+    private static CustomerTraits OrderTraits(LoyaltyProgram program, IReadOnlyList<OrderRecord> orders)
+    {
+        var traits = new CustomerTraits();
+        foreach (var o in orders)
+        {
+            var subtotal = o.Lines.Sum(l => l.LineTotal);
+            var returnedGross = o.Lines.Sum(l => o.ReturnedQuantities.GetValueOrDefault(l.LineId) * l.UnitPrice);
+            var whole = o.Lines.Count > 0 && o.Lines.All(l => o.ReturnedQuantities.GetValueOrDefault(l.LineId) >= l.Quantity);
+            var returnedNet = subtotal == 0 ? 0 : returnedGross == subtotal ? subtotal - o.Discount : decimal.Round(returnedGross * (subtotal - o.Discount) / subtotal, o.Currency.MinorUnits);
+            traits = traits with
+            {
+                Orders = traits.Orders + 1,
+                GrossSpend = traits.GrossSpend + ToBase(program, o.Currency, subtotal - o.Discount),
+                Returns = traits.Returns + o.AppliedReturns.Count(r => !r.StartsWith("cancel:", StringComparison.Ordinal)),
+                CancelledOrders = traits.CancelledOrders + (whole && o.AppliedReturns.Any(r => r.StartsWith("cancel:", StringComparison.Ordinal)) ? 1 : 0),
+                ReturnedValue = traits.ReturnedValue + ToBase(program, o.Currency, returnedNet),
+            };
+        }
+
+        return traits;
     }
 
     private static async ValueTask<CustomerTraits> ApplyReturnAsync(

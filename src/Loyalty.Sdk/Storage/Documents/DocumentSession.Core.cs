@@ -134,7 +134,7 @@ internal sealed partial class DocumentSession : IProcessedEventRepository, IIden
     {
         foreach (var order in await ((IOrderRepository)this).ListByCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
         {
-            await PutReadAsync(OrderCollection, order.OrderId, order with { Customer = pseudonym }, DocumentJson.Order, o => o.Customer.Value, cancellationToken).ConfigureAwait(false);
+            await PutReadAsync(OrderCollection, order.OrderId, order with { Customer = pseudonym, Identifiers = [] }, DocumentJson.Order, o => o.Customer.Value, cancellationToken).ConfigureAwait(false);
         }
     }
 

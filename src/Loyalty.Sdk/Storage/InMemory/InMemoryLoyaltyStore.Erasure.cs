@@ -42,7 +42,7 @@ public sealed partial class InMemoryLoyaltyStore
             Erasure.Orders.Add((customer, pseudonym));
             foreach (var (id, (value, expected)) in orders.Where(kv => kv.Value.Value.Customer == customer).ToArray())
             {
-                orders[id] = (value with { Customer = pseudonym }, expected);
+                orders[id] = (value with { Customer = pseudonym, Identifiers = [] }, expected);
             }
 
             return ValueTask.CompletedTask;
@@ -107,7 +107,7 @@ public sealed partial class InMemoryLoyaltyStore
             {
                 foreach (var order in data.Orders.Values.Where(o => o.Customer == customer).ToArray())
                 {
-                    data.Orders[order.OrderId] = order with { Customer = pseudonym };
+                    data.Orders[order.OrderId] = order with { Customer = pseudonym, Identifiers = [] };
                 }
             }
 
