@@ -240,3 +240,51 @@ public sealed class UnmergePropertyTests
 
     private sealed record Journal(IReadOnlyList<LedgerTransfer> Entries);
 }
+
+/// <summary>A split of identifiers: the points of the orders that follow the identifiers move with them.</summary>
+public sealed class SplitTests
+{
+    private static readonly Identifier Email = new(IdentifierType.Email, "ann@example.com");
+    private static readonly Identifier Card = new(IdentifierType.LoyaltyCard, "LC-778899");
+
+    private static OrderPlaced Order(Host host, string orderId, decimal total, params Identifier[] identifiers) => new()
+    {
+        Id = new EventId("evt-" + orderId), Tenant = Host.Tenant, OccurredAt = host.Now, Channel = Channel.Pos, Identifiers = identifiers,
+        OrderId = orderId, Currency = Currency.Eur, Lines = [new OrderLine { LineId = "1", Sku = "S", Quantity = 1, UnitPrice = total }], Total = total,
+    };
+
+    [Fact]
+    public async Task Orders_placed_only_with_the_removed_identifier_take_their_points_lifetime_and_returns_along()
+    {
+        await using var host = new Host(Programs.Simple(pendingDays: 0, start: PendingStart.Placement));
+        var first = await host.Ingest(Order(host, "O-1", 100m, Email, Card));   // ties the e-mail and the card
+        host.Clock.Advance(Duration.FromHours(1));
+        await host.Ingest(Order(host, "O-2", 50m, Card));                        // placed with the card only
+        host.Clock.Advance(Duration.FromHours(1));
+        await host.Ingest(Order(host, "O-3", 30m, Email));                       // placed with the e-mail only
+        var ann = first.Customer!.Value;
+        Assert.Equal(180, (await host.Balance(ann)).Available);
+
+        host.Clock.Advance(Duration.FromDays(1));
+        var split = await host.Identity.SplitAsync(Host.Tenant, ann, Card, "staff:eve", "the card belongs to her brother");
+        var brother = Assert.Single(split.SplitOff);
+
+        var (a, b) = (await host.Balance(ann), await host.Balance(brother));
+        Assert.Equal((130L, 130L), (a.Available, a.LifetimeEarned));
+        Assert.Equal((50L, 50L), (b.Available, b.LifetimeEarned));
+        var moved = Assert.Single(await host.Ledger.GetLotsAsync(Host.Tenant, brother));
+        Assert.Equal("O-2", moved.OrderId);
+        Assert.All(
+            (await host.Ledger.GetStatementAsync(Host.Tenant, brother, 0, 100)).Select(l => l.Transfer).Where(t => t.Kind == TransferKind.Merge),
+            t => Assert.Equal((LedgerEngine.SplitRule, "staff:eve"), (t.Reason.Rule, t.Reason.Actor)));
+        await host.AssertReconciled();
+
+        // The brother's return claws back from the brother; a repeated split changes nothing.
+        await host.Ingest(host.Returned("ann@example.com", "O-2", "R-2") with { Identifiers = [Card] });
+        Assert.Equal(0, (await host.Balance(brother)).Available);
+        Assert.Equal(130, (await host.Balance(ann)).Available);
+        await host.Identity.SplitAsync(Host.Tenant, ann, Card, "staff:eve", "the card belongs to her brother");
+        Assert.Equal(130, (await host.Balance(ann)).Available);
+        await host.AssertReconciled();
+    }
+}

@@ -9,6 +9,9 @@ public sealed partial class LedgerEngine
     /// <summary>The policy id of entries written by an unmerge.</summary>
     public const string UnmergeRule = "ledger.unmerge";
 
+    /// <summary>The policy id of entries written when points follow the orders of a split's identifiers.</summary>
+    public const string SplitRule = "ledger.split";
+
     /// <summary>
     /// Moves everything of <paramref name="absorbed"/> to <paramref name="survivor"/>: open reservations are released,
     /// then every lot moves as one <see cref="TransferKind.Merge"/> entry per lot and account (keeping its expiry or
@@ -350,6 +353,108 @@ public sealed partial class LedgerEngine
 
         RefreshDue(survivor);
         RefreshDue(absorbed);
+        return posting;
+    }
+
+    /// <summary>
+    /// A split of identifiers: the points of <paramref name="orders"/> (placed with the identifiers that left) follow
+    /// them from <paramref name="from"/> to <paramref name="to"/>. What is left of each of their lots moves with its
+    /// expiry or activation (one <see cref="TransferKind.Merge"/> entry per lot and account, rule
+    /// <see cref="SplitRule"/>), and so do the lifetime earned and the earnings by day those orders account for (as the
+    /// journal <paramref name="fromJournal"/> shows them). Points of those orders already spent stay spent. Running it
+    /// again writes nothing.
+    /// </summary>
+    /// <param name="from">The customer that keeps the other identifiers (changed in place).</param>
+    /// <param name="to">The split-off customer (changed in place).</param>
+    /// <param name="orders">The order ids whose points move.</param>
+    /// <param name="fromJournal">Entries touching <paramref name="from"/>, in journal order.</param>
+    /// <param name="key">The split's idempotency key.</param>
+    /// <param name="now">The instant of the split.</param>
+    /// <param name="actor">Who asked for it.</param>
+    /// <param name="note">Why.</param>
+    public LedgerPosting MoveOrders(CustomerLedger from, CustomerLedger to, IReadOnlySet<string> orders, IReadOnlyList<LedgerTransfer> fromJournal, string key, Instant now, string actor, string note)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        ArgumentNullException.ThrowIfNull(orders);
+        ArgumentNullException.ThrowIfNull(fromJournal);
+        var posting = Begin(key, now, from, to);
+        if (orders.Count == 0 || fromJournal.Any(t => string.Equals(t.Reason.CommandKey, key, StringComparison.Ordinal)))
+        {
+            return posting;
+        }
+
+        var reason = new LedgerReason { CommandKey = key, Rule = SplitRule, Actor = actor, Note = note };
+        foreach (var lot in from.Lots.Where(l => l.OrderId is not null && orders.Contains(l.OrderId)).ToArray())
+        {
+            foreach (var (account, amount) in new[] { (AccountKind.Pending, lot.Pending), (AccountKind.Available, lot.Available) })
+            {
+                if (amount <= 0)
+                {
+                    continue;
+                }
+
+                var id = $"{key}#{lot.Id}:{(account == AccountKind.Pending ? "pending" : "available")}";
+                posting.Post(new LedgerTransfer
+                {
+                    Id = id, Ledger = lot.Ledger, Amount = amount, Kind = TransferKind.Merge, At = now, BookingDate = posting.BookingDate,
+                    Debit = LedgerAccount.Of(from.Customer, account), Credit = LedgerAccount.Of(to.Customer, account),
+                    DebitLot = lot.Id, CreditLot = id, ActivatesAt = lot.ActivatesAt, ExpiresAt = account == AccountKind.Pending ? null : lot.ExpiresAt,
+                    Reason = reason with { OrderId = lot.OrderId, Reverses = lot.Id },
+                });
+                if (account == AccountKind.Available)
+                {
+                    Settle(posting, to, lot.Ledger, id);
+                }
+            }
+        }
+
+        // Lifetime earned and earnings by day of those orders, as the state's Apply counted them.
+        var lifetime = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var days = new SortedDictionary<(string, LocalDate), (long Points, decimal Spend)>();
+        foreach (var t in fromJournal)
+        {
+            if (t.Reason.OrderId is not { } order || !orders.Contains(order))
+            {
+                continue;
+            }
+
+            (long p, decimal s) delta = (0, 0m);
+            if (t.Credit.Customer == from.Customer && t.Kind == TransferKind.Earn)
+            {
+                delta = (t.Amount, t.Spend);
+            }
+            else if (t.Debit.Customer == from.Customer && (t.Kind == TransferKind.Clawback || (t.Kind == TransferKind.Reverse && t.Credit.Kind == AccountKind.Issuance)))
+            {
+                delta = (-t.Amount - (t.Kind == TransferKind.Clawback ? t.Shortfall : 0), -t.Spend);
+            }
+
+            if (delta != (0, 0m))
+            {
+                lifetime[t.Ledger] = lifetime.GetValueOrDefault(t.Ledger) + delta.p;
+                var (p, s) = days.GetValueOrDefault((t.Ledger, t.BookingDate));
+                days[(t.Ledger, t.BookingDate)] = (p + delta.p, s + delta.s);
+            }
+        }
+
+        foreach (var (code, points) in lifetime)
+        {
+            if (points != 0)
+            {
+                posting.Post(posting.Transfer(code, LedgerAccount.Of(from.Customer, AccountKind.Available), LedgerAccount.Of(to.Customer, AccountKind.Available), 0, TransferKind.Merge, reason) with { Id = posting.NextId("lifetime:" + code), Lifetime = points });
+            }
+        }
+
+        foreach (var ((code, day), (points, spend)) in days)
+        {
+            TakeBucket(from.EarnBuckets, code, day, points, spend);
+            to.EarnBuckets.Add(new EarnBucket(code, day, points, spend));
+        }
+
+        to.EarnBuckets.Sort((x, y) => x.Day.CompareTo(y.Day));
+        EvaluateTier(to, posting, "tier.split");
+        RefreshDue(from);
+        RefreshDue(to);
         return posting;
     }
 

@@ -211,13 +211,15 @@ public sealed class LedgerStage(LedgerEngines engines) : ILedgerStage, ICustomer
 
     /// <summary>
     /// An unmerge gives the absorbed customer back what the merge moved (<see cref="LedgerEngine.Unmerge"/>). A split of
-    /// identifiers without a merge leaves the points with the survivor: the ledger keys nothing by identifier.
+    /// identifiers moves the points of the orders that follow the identifiers (<see cref="LedgerEngine.MoveOrders"/>):
+    /// orders placed with an identifier that left and none the survivor keeps, as the profile moves them.
     /// </summary>
     public async ValueTask OnSplitAsync(CustomerSplit split, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(split);
         if (split.Merge is not { } merge)
         {
+            await MoveOrdersAsync(split, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -236,6 +238,51 @@ public sealed class LedgerStage(LedgerEngines engines) : ILedgerStage, ICustomer
         var posting = engines.For(split.Program).Unmerge(survivor, absorbed, mergeId, merge.MergedAt, survivorJournal, absorbedJournal, split.At, split.Actor, split.Reason);
         await repo.SaveAsync(survivor, es, posting.Transfers, cancellationToken).ConfigureAwait(false);
         await repo.SaveAsync(absorbed, ea, [], cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask MoveOrdersAsync(CustomerSplit split, CancellationToken cancellationToken)
+    {
+        var session = split.Session;
+        var repo = session.Ledger;
+        if (await repo.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false) is not { } survivor)
+        {
+            return;
+        }
+
+        var kept = (await session.Identity.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false))?.Links.Select(l => l.Identifier).ToHashSet() ?? [];
+        var leaving = split.Identifiers.ToHashSet();
+        var orders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var customer in new[] { split.SplitOff, split.Survivor })
+        {
+            foreach (var order in await session.Orders.ListByCustomerAsync(customer, cancellationToken).ConfigureAwait(false))
+            {
+                if (await session.Orders.GetAsync(order.OrderId, cancellationToken).ConfigureAwait(false) is { } current
+                    && (current.Customer == split.SplitOff || (current.Customer == split.Survivor && Profiles.ProfileStage.LeavesWith(current, leaving, kept))))
+                {
+                    orders.Add(current.OrderId);
+                }
+            }
+        }
+
+        if (orders.Count == 0)
+        {
+            return;
+        }
+
+        var splitOff = await repo.GetAsync(split.SplitOff, cancellationToken).ConfigureAwait(false) ?? new CustomerLedger(split.SplitOff);
+        var (es, eo) = (survivor.Version, splitOff.Version);
+        var journal = await JournalAsync(repo, split.Survivor, cancellationToken).ConfigureAwait(false);
+        var key = $"split:{split.Survivor.Value}>{split.SplitOff.Value}";
+        var posting = engines.For(split.Program).MoveOrders(survivor, splitOff, orders, journal, key, split.At, split.Actor, split.Reason);
+        await repo.SaveAsync(survivor, es, posting.Transfers, cancellationToken).ConfigureAwait(false);
+        await repo.SaveAsync(splitOff, eo, [], cancellationToken).ConfigureAwait(false);
+        foreach (var id in orders.Order(StringComparer.Ordinal))
+        {
+            if (await repo.GetOrderAsync(id, cancellationToken).ConfigureAwait(false) is { } order && order.Customer != split.SplitOff)
+            {
+                await repo.SaveOrderAsync(order with { Customer = split.SplitOff }, order.Version, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static async ValueTask<List<LedgerTransfer>> JournalAsync(ILedgerRepository repo, CustomerId customer, CancellationToken cancellationToken)

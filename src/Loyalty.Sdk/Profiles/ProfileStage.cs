@@ -196,8 +196,12 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
         await profiles.SaveAsync(restored, survivor.Version, cancellationToken).ConfigureAwait(false);
     }
 
-    // History follows identifiers: an order belongs to the split-off customer when it was placed with at least one of
-    // the identifiers that moved there and none the survivor keeps. Orders recorded without identifiers stay.
+    /// <summary>History follows identifiers: an order belongs to the split-off customer when it was placed with at
+    /// least one of the identifiers that moved there and none the survivor keeps. Orders recorded without identifiers
+    /// stay. (The ledger moves those orders' points by the same rule.)</summary>
+    internal static bool LeavesWith(OrderRecord order, IReadOnlySet<Identifier> leaving, IReadOnlySet<Identifier> kept) =>
+        order.Identifiers.Count > 0 && order.Identifiers.Any(leaving.Contains) && !order.Identifiers.Any(kept.Contains);
+
     private static async ValueTask MoveOrdersAsync(CustomerSplit split, CancellationToken cancellationToken)
     {
         var session = split.Session;
@@ -213,7 +217,7 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
                 continue;
             }
 
-            if (order.Identifiers.Count > 0 && order.Identifiers.Any(leaving.Contains) && !order.Identifiers.Any(kept.Contains))
+            if (LeavesWith(order, leaving, kept))
             {
                 moved.Add(order);
             }
