@@ -245,7 +245,19 @@ public static class StateDigest
                 .Append(" members ").Append(string.Join(',', distinctMembers)).Append('\n');
             if (size != members.Count || members.Count != distinctMembers.Count || !distinctMembers.SetEquals(expected))
             {
-                problems.Add($"Segment {segment}: size {size}, {members.Count} member entries ({distinctMembers.Count} distinct), {expected.Count} customers hold the membership.");
+                // Say who differs, and what the store holds about them, so that a rare race can be diagnosed from one run.
+                var details = new List<string>();
+                foreach (var id in distinctMembers.Except(expected).Concat(expected.Except(distinctMembers)))
+                {
+                    var customer = new CustomerId(id);
+                    var held = await Read(s => s.Identity.GetAsync(customer, cancellationToken)).ConfigureAwait(false);
+                    var state = await Read(s => s.Segments.GetAsync(customer, cancellationToken)).ConfigureAwait(false);
+                    var stored = await Read(s => s.Profiles.GetAsync(customer, cancellationToken)).ConfigureAwait(false);
+                    details.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{id} (member entry {distinctMembers.Contains(id)}, active {expected.Contains(id)}; identity {(held is null ? "none" : held.MergedInto is { } into ? "merged into " + into.Value : $"v{held.Version} with {held.Links.Count} links")}; segment state {(state is null ? "none" : $"v{state.Version} [{string.Join(',', state.Memberships.Keys)}]")}; profile {(stored is null ? "none" : "v" + stored.Version)})"));
+                }
+
+                problems.Add($"Segment {segment}: size {size}, {members.Count} member entries ({distinctMembers.Count} distinct), {expected.Count} customers hold the membership. {string.Join("; ", details)}");
             }
         }
 
