@@ -34,36 +34,7 @@ public sealed partial class LedgerEngine
 
         foreach (var lot in absorbed.Lots.ToArray())
         {
-            foreach (var account in new[] { AccountKind.Pending, AccountKind.Available })
-            {
-                var amount = account == AccountKind.Pending ? lot.Pending : lot.Available;
-                if (amount <= 0)
-                {
-                    continue;
-                }
-
-                var id = $"{key}#{lot.Id}:{account.ToString().ToLowerInvariant()}";
-                posting.Post(new LedgerTransfer
-                {
-                    Id = id,
-                    Ledger = lot.Ledger,
-                    Debit = LedgerAccount.Of(absorbed.Customer, account),
-                    Credit = LedgerAccount.Of(survivor.Customer, account),
-                    Amount = amount,
-                    Kind = TransferKind.Merge,
-                    At = now,
-                    BookingDate = posting.BookingDate,
-                    DebitLot = lot.Id,
-                    CreditLot = id,
-                    ActivatesAt = lot.ActivatesAt,
-                    ExpiresAt = account == AccountKind.Pending ? null : lot.ExpiresAt,
-                    Reason = reason with { OrderId = lot.OrderId, Reverses = lot.Id },
-                });
-                if (account == AccountKind.Available)
-                {
-                    Settle(posting, survivor, lot.Ledger, id);
-                }
-            }
+            MoveLot(posting, absorbed, survivor, lot, reason with { OrderId = lot.OrderId, Reverses = lot.Id });
         }
 
         foreach (var b in absorbed.Balances.Where(b => b.Debt > 0 || b.Owed > 0).ToArray())
@@ -223,33 +194,8 @@ public sealed partial class LedgerEngine
                 .Where(t => t.Debit.Customer == survivor.Customer && string.Equals(t.DebitLot, lotId, StringComparison.Ordinal)
                     && (t.Kind == TransferKind.Expire || (t.Kind == TransferKind.Clawback && t.Reason.OrderId is not null && string.Equals(t.Reason.OrderId, m.Reason.OrderId, StringComparison.Ordinal))))
                 .Sum(t => t.Amount);
-            long left = 0;
             var li = survivor.FindLot(lotId);
-            if (li >= 0)
-            {
-                var lot = survivor.Lots[li];
-                foreach (var (account, amount) in new[] { (AccountKind.Pending, lot.Pending), (AccountKind.Available, lot.Available) })
-                {
-                    if (amount <= 0)
-                    {
-                        continue;
-                    }
-
-                    left += amount;
-                    var id = $"{key}#{lotId}:{(account == AccountKind.Pending ? "pending" : "available")}";
-                    posting.Post(new LedgerTransfer
-                    {
-                        Id = id, Ledger = lot.Ledger, Amount = amount, Kind = TransferKind.Merge, At = now, BookingDate = posting.BookingDate,
-                        Debit = LedgerAccount.Of(survivor.Customer, account), Credit = LedgerAccount.Of(absorbed.Customer, account),
-                        DebitLot = lotId, CreditLot = id, ActivatesAt = lot.ActivatesAt, ExpiresAt = account == AccountKind.Pending ? null : lot.ExpiresAt,
-                        Reason = reason with { OrderId = lot.OrderId, Reverses = m.Id },
-                    });
-                    if (account == AccountKind.Available)
-                    {
-                        Settle(posting, absorbed, lot.Ledger, id);
-                    }
-                }
-            }
+            var left = li < 0 ? 0 : MoveLot(posting, survivor, absorbed, survivor.Lots[li], reason with { OrderId = survivor.Lots[li].OrderId, Reverses = m.Id });
 
             var used = m.Amount - left - gone;
             if (used > 0)
@@ -299,11 +245,10 @@ public sealed partial class LedgerEngine
         }
 
         // 4. Earnings by day (tier qualification) go back to the absorbed customer.
-        var stamp = mergedAt;
         foreach (var manual in new[] { false, true })
         {
             var (mine, theirs) = manual ? (absorbed.ManualEarnBuckets, survivor.ManualEarnBuckets) : (absorbed.EarnBuckets, survivor.EarnBuckets);
-            foreach (var (ledgerCode, day, points, spend) in OwnEarnings(absorbed.Customer, absorbedJournal, stamp, manual))
+            foreach (var (ledgerCode, day, points, spend) in OwnEarnings(absorbed.Customer, absorbedJournal, mergedAt, manual))
             {
                 TakeBucket(theirs, ledgerCode, day, points, spend);
                 mine.Add(new EarnBucket(ledgerCode, day, points, spend));
@@ -387,65 +332,21 @@ public sealed partial class LedgerEngine
         var reason = new LedgerReason { CommandKey = key, Rule = SplitRule, Actor = actor, Note = note };
         foreach (var lot in from.Lots.Where(l => l.OrderId is not null && orders.Contains(l.OrderId)).ToArray())
         {
-            foreach (var (account, amount) in new[] { (AccountKind.Pending, lot.Pending), (AccountKind.Available, lot.Available) })
-            {
-                if (amount <= 0)
-                {
-                    continue;
-                }
-
-                var id = $"{key}#{lot.Id}:{(account == AccountKind.Pending ? "pending" : "available")}";
-                posting.Post(new LedgerTransfer
-                {
-                    Id = id, Ledger = lot.Ledger, Amount = amount, Kind = TransferKind.Merge, At = now, BookingDate = posting.BookingDate,
-                    Debit = LedgerAccount.Of(from.Customer, account), Credit = LedgerAccount.Of(to.Customer, account),
-                    DebitLot = lot.Id, CreditLot = id, ActivatesAt = lot.ActivatesAt, ExpiresAt = account == AccountKind.Pending ? null : lot.ExpiresAt,
-                    Reason = reason with { OrderId = lot.OrderId, Reverses = lot.Id },
-                });
-                if (account == AccountKind.Available)
-                {
-                    Settle(posting, to, lot.Ledger, id);
-                }
-            }
+            MoveLot(posting, from, to, lot, reason with { OrderId = lot.OrderId, Reverses = lot.Id });
         }
 
         // Lifetime earned and earnings by day of those orders, as the state's Apply counted them.
-        var lifetime = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        var days = new SortedDictionary<(string, LocalDate), (long Points, decimal Spend)>();
-        foreach (var t in fromJournal)
+        var days = Earnings(from.Customer, fromJournal, t => t.Reason.OrderId is { } order && orders.Contains(order));
+        foreach (var g in days.GroupBy(d => d.Ledger, StringComparer.Ordinal))
         {
-            if (t.Reason.OrderId is not { } order || !orders.Contains(order))
-            {
-                continue;
-            }
-
-            (long p, decimal s) delta = (0, 0m);
-            if (t.Credit.Customer == from.Customer && t.Kind == TransferKind.Earn)
-            {
-                delta = (t.Amount, t.Spend);
-            }
-            else if (t.Debit.Customer == from.Customer && (t.Kind == TransferKind.Clawback || (t.Kind == TransferKind.Reverse && t.Credit.Kind == AccountKind.Issuance)))
-            {
-                delta = (-t.Amount - (t.Kind == TransferKind.Clawback ? t.Shortfall : 0), -t.Spend);
-            }
-
-            if (delta != (0, 0m))
-            {
-                lifetime[t.Ledger] = lifetime.GetValueOrDefault(t.Ledger) + delta.p;
-                var (p, s) = days.GetValueOrDefault((t.Ledger, t.BookingDate));
-                days[(t.Ledger, t.BookingDate)] = (p + delta.p, s + delta.s);
-            }
-        }
-
-        foreach (var (code, points) in lifetime)
-        {
+            var points = g.Sum(d => d.Points);
             if (points != 0)
             {
-                posting.Post(posting.Transfer(code, LedgerAccount.Of(from.Customer, AccountKind.Available), LedgerAccount.Of(to.Customer, AccountKind.Available), 0, TransferKind.Merge, reason) with { Id = posting.NextId("lifetime:" + code), Lifetime = points });
+                posting.Post(posting.Transfer(g.Key, LedgerAccount.Of(from.Customer, AccountKind.Available), LedgerAccount.Of(to.Customer, AccountKind.Available), 0, TransferKind.Merge, reason) with { Id = posting.NextId("lifetime:" + g.Key), Lifetime = points });
             }
         }
 
-        foreach (var ((code, day), (points, spend)) in days)
+        foreach (var (code, day, points, spend) in days)
         {
             TakeBucket(from.EarnBuckets, code, day, points, spend);
             to.EarnBuckets.Add(new EarnBucket(code, day, points, spend));
@@ -458,14 +359,51 @@ public sealed partial class LedgerEngine
         return posting;
     }
 
-    /// <summary>The absorbed customer's own earnings by (currency, day) before the merge, as the state's
-    /// <see cref="CustomerLedger.Apply(LedgerTransfer)"/> counts them.</summary>
-    private static IEnumerable<(string Ledger, LocalDate Day, long Points, decimal Spend)> OwnEarnings(CustomerId customer, IReadOnlyList<LedgerTransfer> journal, Instant before, bool manual)
+    /// <summary>
+    /// Moves what is left of <paramref name="lot"/> (pending as pending, available with its expiry) from one customer to
+    /// another: one <see cref="TransferKind.Merge"/> entry per account, named after the posting's key and the lot; an
+    /// available part settles the receiver's debts first. Returns the points moved.
+    /// </summary>
+    private static long MoveLot(LedgerPosting posting, CustomerLedger from, CustomerLedger to, LedgerLot lot, LedgerReason reason)
+    {
+        long moved = 0;
+        foreach (var (account, amount) in new[] { (AccountKind.Pending, lot.Pending), (AccountKind.Available, lot.Available) })
+        {
+            if (amount <= 0)
+            {
+                continue;
+            }
+
+            moved += amount;
+            var id = $"{posting.Key}#{lot.Id}:{(account == AccountKind.Pending ? "pending" : "available")}";
+            posting.Post(new LedgerTransfer
+            {
+                Id = id, Ledger = lot.Ledger, Amount = amount, Kind = TransferKind.Merge, At = posting.Now, BookingDate = posting.BookingDate,
+                Debit = LedgerAccount.Of(from.Customer, account), Credit = LedgerAccount.Of(to.Customer, account),
+                DebitLot = lot.Id, CreditLot = id, ActivatesAt = lot.ActivatesAt, ExpiresAt = account == AccountKind.Pending ? null : lot.ExpiresAt,
+                Reason = reason,
+            });
+            if (account == AccountKind.Available)
+            {
+                Settle(posting, to, lot.Ledger, id);
+            }
+        }
+
+        return moved;
+    }
+
+    /// <summary>The absorbed customer's own earnings by (currency, day) before the merge.</summary>
+    private static IEnumerable<(string Ledger, LocalDate Day, long Points, decimal Spend)> OwnEarnings(CustomerId customer, IReadOnlyList<LedgerTransfer> journal, Instant before, bool manual) =>
+        Earnings(customer, journal, t => t.At < before && (t.Reason.OrderId is null) == manual);
+
+    /// <summary>A customer's earnings by (currency, day) in the journal entries <paramref name="include"/> selects, as
+    /// <see cref="CustomerLedger.Apply(LedgerTransfer)"/> counts them (earnings in, clawbacks and reversals out).</summary>
+    private static List<(string Ledger, LocalDate Day, long Points, decimal Spend)> Earnings(CustomerId customer, IReadOnlyList<LedgerTransfer> journal, Func<LedgerTransfer, bool> include)
     {
         var sums = new SortedDictionary<(string, LocalDate), (long Points, decimal Spend)>();
         foreach (var t in journal)
         {
-            if (t.At >= before || (t.Reason.OrderId is null) != manual)
+            if (!include(t))
             {
                 continue;
             }
@@ -488,13 +426,7 @@ public sealed partial class LedgerEngine
             }
         }
 
-        foreach (var ((ledger, day), (points, spend)) in sums)
-        {
-            if (points != 0 || spend != 0)
-            {
-                yield return (ledger, day, points, spend);
-            }
-        }
+        return [.. sums.Where(kv => kv.Value.Points != 0 || kv.Value.Spend != 0).Select(kv => (kv.Key.Item1, kv.Key.Item2, kv.Value.Points, kv.Value.Spend))];
     }
 
     /// <summary>Takes earnings of one (currency, day) off buckets (buckets already pruned are left alone).</summary>
