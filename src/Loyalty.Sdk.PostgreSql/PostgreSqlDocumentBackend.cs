@@ -140,6 +140,43 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<StoredDocument>> ClaimDueAsync(TenantId tenant, string collection, Instant now, int max, string owner, Instant leaseUntil, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var command = dataSource.CreateCommand(sql.ClaimDocuments);
+        await using var commandScope = command.ConfigureAwait(false);
+        command.Parameters.Add(Text(Tenant(tenant)));
+        command.Parameters.Add(Text(collection));
+        command.Parameters.Add(Bigint(now.ToUnixTimeTicks()));
+        command.Parameters.Add(Bigint(max));
+        command.Parameters.Add(Text(owner));
+        command.Parameters.Add(Bigint(leaseUntil.ToUnixTimeTicks()));
+        var result = new List<StoredDocument>();
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(new StoredDocument(
+                    collection,
+                    reader.GetString(0),
+                    reader.IsDBNull(1) ? null : reader.GetString(1),
+                    reader.GetInt64(2),
+                    Instant.FromUnixTimeTicks(reader.GetInt64(3)),
+                    reader.GetString(4),
+                    reader.GetInt64(5)));
+            }
+        }
+
+        // UPDATE ... RETURNING does not keep the CTE's order: earliest due first, then key.
+        result.Sort(static (a, b) => a.DueAt!.Value.CompareTo(b.DueAt!.Value) is var c && c != 0 ? c : string.CompareOrdinal(a.Key, b.Key));
+        return result;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<StoredDocument>> QueryAsync(TenantId tenant, DocumentQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);

@@ -42,7 +42,7 @@ internal sealed class PostgreSqlStatements
             SELECT {expect}((SELECT count(*) FROM w), 1, $2, $3)
             """;
         UpdateDocument = $"""
-            WITH w AS (UPDATE {Documents} SET customer = $4, version = $5, due_at = $6, body = $7
+            WITH w AS (UPDATE {Documents} SET customer = $4, version = $5, due_at = $6, body = $7, lease_owner = NULL, lease_until = NULL
                 WHERE tenant = $1 AND collection = $2 AND key = $3 AND version = $8 RETURNING 1)
             SELECT {expect}((SELECT count(*) FROM w), 1, $2, $3)
             """;
@@ -53,7 +53,23 @@ internal sealed class PostgreSqlStatements
         ExpectNoDocument = $"SELECT {expect}((SELECT count(*) FROM {Documents} WHERE tenant = $1 AND collection = $2 AND key = $3), 0, $2, $3)";
         UpsertDocument = $"""
             INSERT INTO {Documents} AS d (tenant, collection, key, customer, version, due_at, body) VALUES ($1, $2, $3, $4, 1, $5, $6)
-            ON CONFLICT (tenant, collection, key) DO UPDATE SET customer = excluded.customer, version = d.version + 1, due_at = excluded.due_at, body = excluded.body
+            ON CONFLICT (tenant, collection, key) DO UPDATE SET customer = excluded.customer, version = d.version + 1, due_at = excluded.due_at, body = excluded.body,
+                lease_owner = NULL, lease_until = NULL
+            """;
+        // Due work claims (ledgers, segment states, journey instances): like the outbox claim, lock the due documents
+        // nobody else holds a live lease on, skipping rows another claimer has locked, and lease them in the same
+        // statement. $1 tenant, $2 collection, $3 now, $4 max, $5 owner, $6 lease until. Writes end leases (above).
+        ClaimDocuments = $"""
+            WITH due AS (
+                SELECT tenant, collection, key FROM {Documents}
+                WHERE tenant = $1 AND collection = $2 AND due_at IS NOT NULL AND due_at <= $3
+                  AND (lease_until IS NULL OR lease_until <= $3 OR lease_owner = $5)
+                ORDER BY due_at, key
+                LIMIT $4
+                FOR UPDATE SKIP LOCKED)
+            UPDATE {Documents} AS d SET lease_owner = $5, lease_until = $6
+            FROM due WHERE d.tenant = due.tenant AND d.collection = due.collection AND d.key = due.key
+            RETURNING d.key, d.customer, d.version, d.due_at, d.body, d.seq
             """;
         DeleteDocumentUnconditionally = $"DELETE FROM {Documents} WHERE tenant = $1 AND collection = $2 AND key = $3";
 
@@ -128,6 +144,9 @@ internal sealed class PostgreSqlStatements
     public string InsertDocumentAt { get; }
 
     public string UpdateDocument { get; }
+
+    /// <summary>Claims due documents of a collection with leases (SKIP LOCKED).</summary>
+    public string ClaimDocuments { get; }
 
     public string DeleteDocument { get; }
 

@@ -145,6 +145,47 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<StoredDocument>> ClaimDueAsync(TenantId tenant, string collection, Instant now, int max, string owner, Instant leaseUntil, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(collection);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        var result = new List<StoredDocument>();
+        using var lease = await RentAsync(cancellationToken).ConfigureAwait(false);
+
+        // SQLite has one writer at a time, so selecting and leasing in one write transaction is the claim.
+        await lease.InTransactionAsync(
+            () =>
+            {
+                var cmd = lease.Command("""
+                    UPDATE loyalty_documents SET lease_owner = $o, lease_until = $u
+                    WHERE seq IN (
+                        SELECT seq FROM loyalty_documents
+                        WHERE tenant = $t AND collection = $c AND due_at IS NOT NULL AND due_at <= $n
+                          AND (lease_until IS NULL OR lease_until <= $n OR lease_owner = $o)
+                        ORDER BY due_at, key LIMIT $m)
+                    RETURNING key, customer, version, due_at, body, seq
+                    """);
+                cmd.Parameters["$t"].Value = tenant.Value;
+                cmd.Parameters["$c"].Value = collection;
+                cmd.Parameters["$n"].Value = now.ToUnixTimeTicks();
+                cmd.Parameters["$m"].Value = max;
+                cmd.Parameters["$o"].Value = owner;
+                cmd.Parameters["$u"].Value = leaseUntil.ToUnixTimeTicks();
+                using var reader = cmd.ExecuteReader();
+                while (reader.Read())
+                {
+                    result.Add(new StoredDocument(collection, reader.GetString(0), Text(reader, 1), reader.GetInt64(2), Time(reader, 3), reader.GetString(4), reader.GetInt64(5)));
+                }
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        // RETURNING gives no order: earliest due first, then key, as the query orders them.
+        result.Sort(static (a, b) => a.DueAt!.Value.CompareTo(b.DueAt!.Value) is var c && c != 0 ? c : string.CompareOrdinal(a.Key, b.Key));
+        return result;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<long> CountAsync(TenantId tenant, string collection, CancellationToken cancellationToken = default)
     {
         using var lease = await RentAsync(cancellationToken).ConfigureAwait(false);
@@ -323,10 +364,10 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
             cmd = w.ExpectedVersion switch
             {
                 null => lease.Command("INSERT INTO loyalty_documents (tenant, collection, key, customer, version, due_at, body) VALUES ($t, $c, $k, $cu, 1, $d, $b) "
-                    + "ON CONFLICT (tenant, collection, key) DO UPDATE SET customer = excluded.customer, version = version + 1, due_at = excluded.due_at, body = excluded.body"),
+                    + "ON CONFLICT (tenant, collection, key) DO UPDATE SET customer = excluded.customer, version = version + 1, due_at = excluded.due_at, body = excluded.body, lease_owner = NULL, lease_until = NULL"),
                 0 when w.Sequence is not null => lease.Command("INSERT INTO loyalty_documents (seq, tenant, collection, key, customer, version, due_at, body) VALUES ($q, $t, $c, $k, $cu, $v, $d, $b) ON CONFLICT (tenant, collection, key) DO NOTHING"),
                 0 => lease.Command("INSERT INTO loyalty_documents (tenant, collection, key, customer, version, due_at, body) VALUES ($t, $c, $k, $cu, $v, $d, $b) ON CONFLICT (tenant, collection, key) DO NOTHING"),
-                _ => lease.Command("UPDATE loyalty_documents SET customer = $cu, version = $v, due_at = $d, body = $b WHERE tenant = $t AND collection = $c AND key = $k AND version = $e"),
+                _ => lease.Command("UPDATE loyalty_documents SET customer = $cu, version = $v, due_at = $d, body = $b, lease_owner = NULL, lease_until = NULL WHERE tenant = $t AND collection = $c AND key = $k AND version = $e"),
             };
         }
 

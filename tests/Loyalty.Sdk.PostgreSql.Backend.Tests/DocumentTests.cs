@@ -46,6 +46,45 @@ public sealed class DocumentTests(PostgresServer server)
         }
     }
 
+    [Fact]
+    public async Task A_due_claim_skips_rows_another_transaction_has_locked_instead_of_waiting()
+    {
+        var schema = PostgresServer.NewSchema();
+        await using var db = await server.NewBackendAsync(schema);
+        await db.CommitAsync(Insert("ledger", "a", due: T0), Insert("ledger", "b", due: T0 + Duration.FromMinutes(1)), Insert("ledger", "c", due: T0 + Duration.FromMinutes(2)));
+
+        // Another worker's claim transaction holds row "a" locked (as its claim statement does while it runs).
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand($"SELECT key FROM {schema}.loyalty_documents WHERE tenant = 'acme' AND collection = 'ledger' AND key = 'a' FOR UPDATE", connection, transaction))
+        {
+            Assert.Equal("a", await hold.ExecuteScalarAsync());
+        }
+
+        var claim = db.ClaimDueAsync(Tenant, "ledger", T0 + Duration.FromMinutes(5), 10, "worker-b", T0 + Duration.FromMinutes(10)).AsTask();
+        Assert.Same(claim, await Task.WhenAny(claim, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Equal(["b", "c"], (await claim).Select(d => d.Key));
+        await transaction.RollbackAsync();
+
+        // Released, unleased: the next claim gets it; the leased ones stay with worker b.
+        Assert.Equal(["a"], (await db.ClaimDueAsync(Tenant, "ledger", T0 + Duration.FromMinutes(5), 10, "worker-c", T0 + Duration.FromMinutes(10))).Select(d => d.Key));
+    }
+
+    [Fact]
+    public async Task A_write_ends_a_due_lease_and_a_lease_lapses_at_its_end()
+    {
+        await using var db = await server.NewBackendAsync();
+        await db.CommitAsync(Insert("ledger", "a", due: T0), Insert("ledger", "b", due: T0));
+        var until = T0 + Duration.FromMinutes(5);
+        Assert.Equal(2, (await db.ClaimDueAsync(Tenant, "ledger", T0, 10, "worker-a", until)).Count);
+        Assert.Empty(await db.ClaimDueAsync(Tenant, "ledger", T0, 10, "worker-b", until));
+
+        await db.CommitAsync(Update("ledger", "a", 1, due: T0));
+        Assert.Equal(["a"], (await db.ClaimDueAsync(Tenant, "ledger", T0, 10, "worker-b", until + Duration.FromMinutes(5))).Select(d => d.Key));
+        Assert.Equal(["b"], (await db.ClaimDueAsync(Tenant, "ledger", until, 10, "worker-c", until + Duration.FromMinutes(5))).Select(d => d.Key));
+        Assert.Empty(await db.ClaimDueAsync(Other, "ledger", until, 10, "worker-c", until));
+    }
+
     public static TheoryData<string> Conflicts => ["insert_existing", "update_stale", "update_missing", "delete_stale", "delete_missing", "delete_expected_absent"];
 
     [Theory]

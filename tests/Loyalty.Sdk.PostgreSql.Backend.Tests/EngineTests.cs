@@ -43,14 +43,14 @@ public sealed class EngineTests(PostgresServer server)
         private readonly ServiceProvider provider;
         private int events;
 
-        public Host(Action<ILoyaltyBuilder> storage)
+        public Host(Action<ILoyaltyBuilder> storage, Action<LedgerOptions>? ledger = null)
         {
             var services = new ServiceCollection();
             services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
             services.AddSingleton<IClock>(Clock);
             var builder = services.AddLoyalty().UseDefaultProgram(Program());
             storage(builder);
-            builder.AddLedger();
+            builder.AddLedger(ledger);
             provider = services.BuildServiceProvider();
             Engine = provider.GetRequiredService<ILoyaltyEngine>();
             Ledger = provider.GetRequiredService<ILedgerService>();
@@ -216,6 +216,57 @@ public sealed class EngineTests(PostgresServer server)
         var balance = Assert.Single(await first.Ledger.GetBalancesAsync(Tenant, customer));
         Assert.Equal(210, balance.Pending);
         Assert.Equal(210m, (await first.Engine.GetCustomerAsync(Tenant, customer))!.Profile!.Traits.GrossSpend);
+        Assert.True((await first.Ledger.ReconcileAsync(Tenant)).Balanced);
+    }
+
+    [Fact]
+    public async Task Due_work_run_by_two_nodes_at_once_handles_each_customer_once()
+    {
+        var schema = PostgresServer.NewSchema();
+        Host Node() => new(
+            b => b.UsePostgreSqlStorage(server.ConnectionString, o =>
+            {
+                o.Schema = schema;
+                o.MigrateOnStart = true;
+            }),
+            o => o.DueWorkBatchSize = 7);
+        await using var first = Node();
+        await using var second = Node();
+        const int Customers = 60;
+        var customers = new List<CustomerId>();
+        for (var i = 0; i < Customers; i++)
+        {
+            var customer = (await first.SignUpAsync($"m{i}@example.com", $"+3361234{i:D4}")).Customer!.Value;
+            customers.Add(customer);
+            await first.Ledger.ExecuteAsync(Tenant, new EarnCommand { IdempotencyKey = $"earn-{i}", Customer = customer, Points = 100 + i });
+        }
+
+        // Long after every lot expired, a worker claims every due customer and dies: its leases keep the live nodes
+        // off them until they lapse (LedgerOptions.DueWorkLease, 5 minutes).
+        var expired = Start + Duration.FromDays(500);
+        var session = await first.Store.OpenSessionAsync(Tenant);
+        await using (session)
+        {
+            Assert.Equal(Customers, (await session.Ledger.ClaimDueAsync(expired, 1_000, Duration.FromMinutes(5), "crashed-node")).Count);
+        }
+
+        Assert.Equal(0, (await second.Ledger.RunDueWorkAsync(Tenant, expired + Duration.FromMinutes(4))).Customers);
+
+        // Then both nodes work off the due customers at the same time.
+        var later = expired + Duration.FromMinutes(5);
+        var results = await Task.WhenAll(
+            Task.Run(async () => await first.Ledger.RunDueWorkAsync(Tenant, later)),
+            Task.Run(async () => await second.Ledger.RunDueWorkAsync(Tenant, later)));
+
+        Assert.Equal(Customers, results.Sum(r => r.Customers));
+        Assert.Equal(Enumerable.Range(0, Customers).Sum(i => 100L + i), results.Sum(r => r.PointsExpired));
+        foreach (var customer in customers)
+        {
+            var statement = await first.Ledger.GetStatementAsync(Tenant, customer, 0, 100);
+            Assert.Single(statement, l => l.Transfer.Kind == TransferKind.Expire);
+        }
+
+        Assert.Equal(0, (await first.Ledger.RunDueWorkAsync(Tenant, later)).Customers);
         Assert.True((await first.Ledger.ReconcileAsync(Tenant)).Balanced);
     }
 

@@ -1,3 +1,4 @@
+using NodaTime;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using static Loyalty.Sdk.PostgreSql.Backend.Tests.Kit;
@@ -24,18 +25,18 @@ public sealed class MigrationTests(PostgresServer server)
         await using var db = new PostgreSqlDocumentBackend(server.Options(schema));
         var before = await db.CheckSchemaAsync();
         Assert.True(before.IsBehind);
-        Assert.Equal([1], before.Pending);
+        Assert.Equal([1, 2], before.Pending);
         Assert.Equal(0, before.DatabaseVersion);
 
         var status = await db.MigrateAsync();
         Assert.True(status.IsCurrent, status.ToString());
-        Assert.Equal([1], status.Applied);
+        Assert.Equal([1, 2], status.Applied);
         Assert.Equal(5, await TablesAsync(schema)); // documents, entries, counters, outbox, migrations
         var appliedAt = await ScalarAsync($"SELECT extract(epoch FROM applied_at) * 1000000 FROM {schema}.loyalty_migrations WHERE version = 1");
 
         var again = await db.MigrateAsync();
         Assert.True(again.IsCurrent);
-        Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM {schema}.loyalty_migrations"));
+        Assert.Equal(2, await ScalarAsync($"SELECT count(*) FROM {schema}.loyalty_migrations"));
         Assert.Equal(appliedAt, await ScalarAsync($"SELECT extract(epoch FROM applied_at) * 1000000 FROM {schema}.loyalty_migrations WHERE version = 1"));
         Assert.True((await db.CheckSchemaAsync()).IsCurrent);
     }
@@ -49,7 +50,7 @@ public sealed class MigrationTests(PostgresServer server)
         {
             var statuses = await Task.WhenAll(backends.Select(b => Task.Run(() => b.MigrateAsync())));
             Assert.All(statuses, s => Assert.True(s.IsCurrent));
-            Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM {schema}.loyalty_migrations"));
+            Assert.Equal(2, await ScalarAsync($"SELECT count(*) FROM {schema}.loyalty_migrations"));
         }
         finally
         {
@@ -65,24 +66,24 @@ public sealed class MigrationTests(PostgresServer server)
     {
         var schema = PostgresServer.NewSchema();
         await using var db = await server.NewBackendAsync(schema);
-        var extra = new Migration(2, "extra", "CREATE TABLE {schema}.{prefix}extra (id integer PRIMARY KEY);");
+        var extra = new Migration(3, "extra", "CREATE TABLE {schema}.{prefix}extra (id integer PRIMARY KEY);");
         IReadOnlyList<Migration> newer = [.. PostgreSqlMigrator.Shipped, extra];
 
-        // An SDK that ships migration 2 finds the database behind.
+        // An SDK that ships migration 3 finds the database behind.
         var behind = await db.CheckSchemaAsync(newer, default);
         Assert.True(behind.IsBehind);
-        Assert.Equal([2], behind.Pending);
+        Assert.Equal([3], behind.Pending);
         Assert.Throws<PostgreSqlSchemaException>(() => behind.ThrowIfIncompatible());
 
         var migrated = await db.MigrateAsync(newer, default);
         Assert.True(migrated.IsCurrent);
         Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}' AND tablename = 'loyalty_extra'"));
 
-        // This SDK (which ships only migration 1) now finds the database ahead: it says so but keeps working.
+        // This SDK (which ships only migrations 1 and 2) now finds the database ahead: it says so but keeps working.
         var ahead = await db.CheckSchemaAsync();
         Assert.True(ahead.IsAhead);
         Assert.False(ahead.IsBehind);
-        Assert.Equal([2], ahead.Unknown);
+        Assert.Equal([3], ahead.Unknown);
         ahead.ThrowIfIncompatible();
         Assert.Throws<PostgreSqlSchemaException>(() => ahead.ThrowIfIncompatible(allowAhead: false));
         await using var older = new PostgreSqlDocumentBackend(server.Options(schema));
@@ -98,7 +99,7 @@ public sealed class MigrationTests(PostgresServer server)
     {
         await using var db = new PostgreSqlDocumentBackend(server.Options(migrateOnStart: false));
         var error = await Assert.ThrowsAsync<PostgreSqlSchemaException>(async () => await db.GetAsync(Tenant, "c", "k"));
-        Assert.Equal([1], error.Status!.Pending);
+        Assert.Equal([1, 2], error.Status!.Pending);
         Assert.Contains("MigrateAsync", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<PostgreSqlSchemaException>(async () => await db.Outbox.CountPendingAsync(Tenant));
 
@@ -118,8 +119,24 @@ public sealed class MigrationTests(PostgresServer server)
             await backend.CommitAsync(Insert("c", $"k{i}"));
             Assert.NotNull(await backend.GetAsync(Tenant, "c", $"k{i}"));
         })));
-        Assert.Equal(1, await ScalarAsync($"SELECT count(*) FROM {schema}.loyalty_migrations"));
+        Assert.Equal(2, await ScalarAsync($"SELECT count(*) FROM {schema}.loyalty_migrations"));
         Assert.Equal(8, await db.CountAsync(Tenant, "c"));
+    }
+
+    [Fact]
+    public async Task A_database_at_version_1_upgrades_to_due_leases_and_keeps_its_documents()
+    {
+        var schema = PostgresServer.NewSchema();
+        await using var db = new PostgreSqlDocumentBackend(server.Options(schema));
+        Assert.Equal([1], (await db.MigrateAsync([.. PostgreSqlMigrator.Shipped.Where(m => m.Version == 1)], default)).Applied);
+        var due = T0.ToUnixTimeTicks();
+        await ScalarAsync($"INSERT INTO {schema}.loyalty_documents (tenant, collection, key, version, due_at, body) VALUES ('{Tenant.Value}', 'ledger', 'cus-1', 3, {due}, '{{}}') RETURNING 1");
+
+        var status = await db.MigrateAsync();
+        Assert.True(status.IsCurrent, status.ToString());
+        Assert.Equal([1, 2], status.Applied);
+        var claimed = await db.ClaimDueAsync(Tenant, "ledger", T0, 10, "worker", T0 + Duration.FromMinutes(5));
+        Assert.Equal(("cus-1", 3L), (Assert.Single(claimed).Key, claimed[0].Version));
     }
 
     [Fact]

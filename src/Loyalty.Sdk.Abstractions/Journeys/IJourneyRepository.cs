@@ -18,6 +18,14 @@ public interface IJourneyRepository
     /// <summary>Instances whose timer is due at <paramref name="now"/>, earliest first, at most <paramref name="max"/>.</summary>
     ValueTask<IReadOnlyList<(CustomerId Customer, string Journey)>> ListDueAsync(Instant now, int max, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Claims due work for a worker: like <see cref="ListDueAsync"/>, but skips instances another owner holds a live lease
+    /// on and leases the ones returned to <paramref name="owner"/> for <paramref name="lease"/>. The claim takes effect
+    /// at once, outside the unit of work; saving a claimed instance ends the lease, and a lease whose owner crashed lapses. Workers
+    /// in several processes claiming at once get disjoint work and never wait for each other.
+    /// </summary>
+    ValueTask<IReadOnlyList<(CustomerId Customer, string Journey)>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default);
+
     /// <summary>Adds to measurement counters of a journey. Applied on commit.</summary>
     ValueTask CountAsync(string journey, string counter, long delta = 1, CancellationToken cancellationToken = default);
 

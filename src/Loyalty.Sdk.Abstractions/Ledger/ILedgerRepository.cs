@@ -103,6 +103,14 @@ public interface ILedgerRepository
     /// <summary>Customers whose state is due at or before <paramref name="now"/>, earliest first.</summary>
     ValueTask<IReadOnlyList<CustomerId>> ListDueAsync(Instant now, int take, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Claims due work for a worker: like <see cref="ListDueAsync"/>, but skips customers another owner holds a live lease
+    /// on and leases the ones returned to <paramref name="owner"/> for <paramref name="lease"/>. The claim takes effect
+    /// at once, outside the unit of work; saving a claimed state ends the lease, and a lease whose owner crashed lapses. Workers
+    /// in several processes claiming at once get disjoint work and never wait for each other.
+    /// </summary>
+    ValueTask<IReadOnlyList<CustomerId>> ClaimDueAsync(Instant now, int take, Duration lease, string owner, CancellationToken cancellationToken = default);
+
     /// <summary>Customers with a state, in a stable order, paged.</summary>
     ValueTask<IReadOnlyList<CustomerId>> ListCustomersAsync(int skip, int take, CancellationToken cancellationToken = default);
 

@@ -185,6 +185,14 @@ public interface ISegmentRepository
     /// <summary>Customers whose due time is at or before <paramref name="now"/>, earliest first.</summary>
     ValueTask<IReadOnlyList<CustomerId>> ListDueAsync(Instant now, int max, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Claims due work for a worker: like <see cref="ListDueAsync"/>, but skips customers another owner holds a live lease
+    /// on and leases the ones returned to <paramref name="owner"/> for <paramref name="lease"/>. The claim takes effect
+    /// at once, outside the unit of work; saving a claimed state ends the lease, and a lease whose owner crashed lapses. Workers
+    /// in several processes claiming at once get disjoint work and never wait for each other.
+    /// </summary>
+    ValueTask<IReadOnlyList<CustomerId>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default);
+
     /// <summary>A page of stored states, read-only (for batch recompute; do not change them).</summary>
     ValueTask<IReadOnlyList<CustomerSegmentState>> ListAsync(int skip, int take, CancellationToken cancellationToken = default);
 

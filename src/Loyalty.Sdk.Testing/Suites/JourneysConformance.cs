@@ -92,6 +92,28 @@ public abstract class JourneysConformance<TFixture>(TFixture fixture) : Conforma
         Assert.Equal([(Ada, "welcome"), (Customer("cus-cyd"), "welcome"), (Ada, "birthday")], await ReadAsync(s => s.Journeys.ListDueAsync(At(60), 10)));
     }
 
+    /// <summary>Due timers are claimed with leases: another owner's claim skips leased instances until the lease
+    /// lapses; saving an instance ends its lease.</summary>
+    [Fact]
+    public virtual async Task Due_instances_are_claimed_with_leases()
+    {
+        await WriteAsync(async s =>
+        {
+            await s.Journeys.SaveAsync(Journey(Ada, "welcome", At(30)), 0);
+            await s.Journeys.SaveAsync(Journey(Ada, "birthday", At(10)), 0);
+            await s.Journeys.SaveAsync(Journey(Bob, "welcome", At(20)), 0);
+        });
+        var lease = NodaTime.Duration.FromMinutes(30);
+
+        Assert.Equal([(Ada, "birthday"), (Bob, "welcome")], await ReadAsync(s => s.Journeys.ClaimDueAsync(At(50), 2, lease, "worker-a")));
+        Assert.Equal([(Ada, "welcome")], await ReadAsync(s => s.Journeys.ClaimDueAsync(At(50), 10, lease, "worker-b")));
+        Assert.Empty(await ReadAsync(s => s.Journeys.ClaimDueAsync(At(50), 10, lease, "worker-c")));
+
+        await WriteAsync(s => s.Journeys.SaveAsync(Journey(Bob, "welcome", At(40)), 1));
+        Assert.Equal([(Bob, "welcome")], await ReadAsync(s => s.Journeys.ClaimDueAsync(At(51), 10, lease, "worker-c")));
+        Assert.Equal([(Ada, "birthday"), (Ada, "welcome")], await ReadAsync(s => s.Journeys.ClaimDueAsync(At(80), 10, lease, "worker-d")));
+    }
+
     /// <summary>Counters add up across committed sessions (negative deltas included), per journey and counter; a
     /// session disposed without commit counts nothing; stats list every journey by id.</summary>
     [Fact]

@@ -356,6 +356,84 @@ public abstract class LedgerConformance<TFixture>(TFixture fixture) : Conformanc
         Assert.Equal([customers[5], customers[0], customers[1]], await ReadAsync(s => s.Ledger.ListDueAsync(At(80), 10)));
     }
 
+    /// <summary>Due work is claimed with leases: a claim leases the due customers it returns (earliest first, at most
+    /// <c>take</c>) at once, without a commit; another owner's claim skips them while the lease lives; the owner may
+    /// claim its own again; saving a state ends its lease; a lease lapses at its end (a crashed worker's customers are
+    /// claimed again).</summary>
+    [Fact]
+    public virtual async Task Due_customers_are_claimed_with_leases()
+    {
+        var c = Enumerable.Range(0, 4).Select(i => Customer($"cus-{i}")).ToArray();
+        await WriteAsync(async s =>
+        {
+            await s.Ledger.SaveAsync(State(c[0], [], At(10)), 0, []);
+            await s.Ledger.SaveAsync(State(c[1], [], At(20)), 0, []);
+            await s.Ledger.SaveAsync(State(c[2], [], At(30)), 0, []);
+            await s.Ledger.SaveAsync(State(c[3], [], At(90)), 0, []);
+        });
+        var lease = Duration.FromMinutes(30);
+
+        Assert.Equal([c[0], c[1]], await ReadAsync(s => s.Ledger.ClaimDueAsync(At(50), 2, lease, "worker-a")));
+        Assert.Equal([c[2]], await ReadAsync(s => s.Ledger.ClaimDueAsync(At(50), 10, lease, "worker-b")));
+        Assert.Empty(await ReadAsync(s => s.Ledger.ClaimDueAsync(At(60), 10, lease, "worker-c")));
+        Assert.Equal([c[0], c[1]], await ReadAsync(s => s.Ledger.ClaimDueAsync(At(60), 10, lease, "worker-a")));
+
+        // Listing ignores leases.
+        Assert.Equal([c[0], c[1], c[2]], await ReadAsync(s => s.Ledger.ListDueAsync(At(60), 10)));
+
+        // Worker a saves customer 0 (still due): the lease ends and anyone may claim it.
+        await WriteAsync(s => s.Ledger.SaveAsync(State(c[0], [], At(15)), 1, []));
+        Assert.Equal([c[0]], await ReadAsync(s => s.Ledger.ClaimDueAsync(At(61), 10, lease, "worker-c")));
+
+        // Worker a's lease on customer 1 (taken at 60) ends at 90, worker b's on 2 (taken at 50) at 80; c's at 91.
+        Assert.Equal([c[2]], await ReadAsync(s => s.Ledger.ClaimDueAsync(At(80), 10, lease, "worker-d")));
+        Assert.Equal([c[1], c[3]], await ReadAsync(s => s.Ledger.ClaimDueAsync(At(90), 10, lease, "worker-e")));
+    }
+
+    /// <summary>Workers claiming and working off due customers at the same time get disjoint sets that together cover
+    /// every due customer.</summary>
+    [Fact]
+    public virtual async Task Concurrent_claims_are_disjoint()
+    {
+        var customers = Enumerable.Range(0, 120).Select(i => Customer($"cus-{i:D3}")).ToArray();
+        await WriteAsync(async s =>
+        {
+            for (var i = 0; i < customers.Length; i++)
+            {
+                await s.Ledger.SaveAsync(State(customers[i], [], At(i % 7)), 0, []);
+            }
+        });
+
+        var lease = Duration.FromMinutes(30);
+        var workers = Enumerable.Range(0, 6).Select(w => Task.Run(async () =>
+        {
+            var mine = new List<CustomerId>();
+            while (true)
+            {
+                var claimed = await ReadAsync(s => s.Ledger.ClaimDueAsync(At(10), 7, lease, $"worker-{w}"));
+                if (claimed.Count == 0)
+                {
+                    return mine;
+                }
+
+                // The work: each state is saved with nothing due (checked against version 1, so a customer handed
+                // to two workers would make the second save conflict).
+                mine.AddRange(claimed);
+                await WriteAsync(async s =>
+                {
+                    foreach (var c in claimed)
+                    {
+                        await s.Ledger.SaveAsync(State(c, [], null), 1, []);
+                    }
+                });
+            }
+        })).ToArray();
+        var all = (await Task.WhenAll(workers)).SelectMany(x => x).ToList();
+
+        Assert.Equal(customers.Length, all.Count);
+        Assert.Equal(customers.OrderBy(c => c.Value, StringComparer.Ordinal), all.OrderBy(c => c.Value, StringComparer.Ordinal));
+    }
+
     /// <summary>Customers with a state are listed in a stable order, paged: the pages give each customer once, and the
     /// same order on every call.</summary>
     [Fact]

@@ -126,6 +126,30 @@ public abstract class SegmentsConformance<TFixture>(TFixture fixture) : Conforma
         Assert.Equal([c[4], c[0], c[1]], await ReadAsync(s => s.Segments.ListDueAsync(At(60), 10)));
     }
 
+    /// <summary>Due segment work is claimed with leases: another owner's claim skips leased states until the lease
+    /// lapses; saving a state ends its lease.</summary>
+    [Fact]
+    public virtual async Task Due_customers_are_claimed_with_leases()
+    {
+        var c = Enumerable.Range(0, 3).Select(i => Customer($"cus-{i}")).ToArray();
+        await WriteAsync(async s =>
+        {
+            await s.Segments.SaveAsync(SegmentState(c[0], At(10)), 0);
+            await s.Segments.SaveAsync(SegmentState(c[1], At(20)), 0);
+            await s.Segments.SaveAsync(SegmentState(c[2], At(90)), 0);
+        });
+        var lease = NodaTime.Duration.FromMinutes(30);
+
+        Assert.Equal([c[0]], await ReadAsync(s => s.Segments.ClaimDueAsync(At(50), 1, lease, "worker-a")));
+        Assert.Equal([c[1]], await ReadAsync(s => s.Segments.ClaimDueAsync(At(50), 10, lease, "worker-b")));
+        Assert.Empty(await ReadAsync(s => s.Segments.ClaimDueAsync(At(50), 10, lease, "worker-c")));
+        Assert.Equal([c[0]], await ReadAsync(s => s.Segments.ClaimDueAsync(At(50), 10, lease, "worker-a")));
+
+        await WriteAsync(s => s.Segments.SaveAsync(SegmentState(c[1], At(25)), 1));
+        Assert.Equal([c[1]], await ReadAsync(s => s.Segments.ClaimDueAsync(At(51), 10, lease, "worker-c")));
+        Assert.Equal([c[0]], await ReadAsync(s => s.Segments.ClaimDueAsync(At(80), 10, lease, "worker-d")));
+    }
+
     /// <summary>States are listed in pages that give each state once, in the same order on every call, and counted.</summary>
     [Fact]
     public virtual async Task States_are_listed_in_stable_pages_and_counted()

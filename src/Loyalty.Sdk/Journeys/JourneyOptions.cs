@@ -32,6 +32,11 @@ public sealed class JourneyOptions
     /// <summary>Instances advanced per page by <see cref="IJourneyService.AdvanceAsync"/>.</summary>
     public int PageSize { get; set; } = 500;
 
+    /// <summary>How long <see cref="IJourneyService.AdvanceAsync"/> holds the instances it claimed before another worker
+    /// may take them. Workers in several processes claim disjoint instances; a crashed worker's claims lapse after
+    /// this. Default 5 minutes.</summary>
+    public Duration DueWorkLease { get; set; } = Duration.FromMinutes(5);
+
     /// <summary>Steps one instance may take in one go without waiting (a guard; validation rejects cycles without a wait).</summary>
     public int MaxStepsPerRun { get; set; } = 64;
 

@@ -119,6 +119,8 @@ public sealed record JourneyReport
 /// <summary>The default <see cref="IJourneyService"/>.</summary>
 internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider programs, JourneyRegistry registry, JourneyRunner runner) : IJourneyService
 {
+    private readonly string owner = Pipeline.DueWorkOwner.Create("journeys");
+
     public async ValueTask<JourneyAdvanceResult> AdvanceAsync(TenantId tenant, Instant now, CancellationToken cancellationToken = default)
     {
         var program = programs.GetProgram(tenant);
@@ -131,7 +133,8 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
         {
             var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
             await using var scope = session.ConfigureAwait(false);
-            var due = await session.Journeys.ListDueAsync(now, pageSize, cancellationToken).ConfigureAwait(false);
+            var lease = registry.Options.DueWorkLease > Duration.Zero ? registry.Options.DueWorkLease : Duration.FromMinutes(5);
+            var due = await session.Journeys.ClaimDueAsync(now, pageSize, lease, owner, cancellationToken).ConfigureAwait(false);
             if (due.Count == 0)
             {
                 break;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Identity;
+using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Programs;
 using Loyalty.Sdk.Storage;
 using Loyalty.Sdk.Validation;
@@ -22,6 +23,11 @@ public sealed class LedgerOptions
 
     /// <summary>Customers processed per unit of work by due work (default 200).</summary>
     public int DueWorkBatchSize { get; set; } = 200;
+
+    /// <summary>How long due work holds the customers it claimed before another worker may take them (default
+    /// 5 minutes). Workers in several processes claim disjoint customers; a crashed worker's claims lapse after this.
+    /// Keep one batch well under it.</summary>
+    public Duration DueWorkLease { get; set; } = Duration.FromMinutes(5);
 }
 
 /// <summary>One <see cref="LedgerEngine"/> per program instance.</summary>
@@ -43,6 +49,7 @@ public sealed class LedgerService : ILedgerService
     private readonly LedgerEngines engines;
     private readonly LedgerOptions options;
     private readonly ILedgerSignalObserver[] observers;
+    private readonly string owner = DueWorkOwner.Create("ledger");
 
     /// <summary>Creates the service; the container normally does this.</summary>
     public LedgerService(ILoyaltyStore store, IProgramProvider programs, IClock clock, LedgerEngines engines, IOptions<LedgerOptions> options)
@@ -216,18 +223,26 @@ public sealed class LedgerService : ILedgerService
         long expired = 0, activated = 0, released = 0;
         var more = false;
         var seen = new HashSet<CustomerId>();
+        var lease = options.DueWorkLease > Duration.Zero ? options.DueWorkLease : Duration.FromMinutes(5);
+        var conflicts = 0;
         while (customers < maxCustomers)
         {
             var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
             await using var scope = session.ConfigureAwait(false);
             var batch = Math.Min(options.DueWorkBatchSize, maxCustomers - customers);
-            var due = await session.Ledger.ListDueAsync(now, batch + 1, cancellationToken).ConfigureAwait(false);
-            var work = due.Where(seen.Add).Take(batch).ToArray();
+
+            // Claimed, not just listed: workers in other processes get other customers, and the lease keeps them off
+            // these until this batch commits (the save ends it) or lapses (this worker crashed).
+            var due = await session.Ledger.ClaimDueAsync(now, batch, lease, owner, cancellationToken).ConfigureAwait(false);
+            var work = due.Where(c => !seen.Contains(c)).ToArray();
             if (work.Length == 0)
             {
                 break;
             }
 
+            int batchCustomers = 0, batchTransfers = 0;
+            long batchExpired = 0, batchActivated = 0, batchReleased = 0;
+            var batchSignals = new List<LedgerSignal>();
             foreach (var customer in work)
             {
                 var state = await session.Ledger.GetAsync(customer, cancellationToken).ConfigureAwait(false);
@@ -239,33 +254,54 @@ public sealed class LedgerService : ILedgerService
                 var expected = state.Version;
                 var posting = engine.RunDue(state, now);
                 await session.Ledger.SaveAsync(state, expected, posting.Transfers, cancellationToken).ConfigureAwait(false);
-                customers++;
-                transfers += posting.Transfers.Count;
+                batchCustomers++;
+                batchTransfers += posting.Transfers.Count;
                 foreach (var x in posting.Transfers)
                 {
                     switch (x.Kind)
                     {
                         case TransferKind.Expire:
-                            expired += x.Amount;
+                            batchExpired += x.Amount;
                             break;
                         case TransferKind.Activate:
-                            activated += x.Amount;
+                            batchActivated += x.Amount;
                             break;
                         case TransferKind.Release:
-                            released += x.Amount;
+                            batchReleased += x.Amount;
                             break;
                     }
                 }
 
-                signals.AddRange(posting.Signals);
+                batchSignals.AddRange(posting.Signals);
                 if (posting.Signals.Count > 0 && observers.Length > 0)
                 {
                     await NotifyAsync(new LedgerSignalContext { Session = session, Program = program, Tenant = tenant, Now = now, Customer = customer, Signals = [.. posting.Signals] }, cancellationToken).ConfigureAwait(false);
                 }
             }
 
-            await session.CommitAsync(cancellationToken).ConfigureAwait(false);
-            more = due.Count > batch;
+            try
+            {
+                await session.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConcurrencyConflictException) when (++conflicts <= options.MaxAttempts)
+            {
+                // An event changed one of these customers meanwhile: nothing of the batch was applied. Claim again
+                // (this worker's own leases are claimable by it) and run the batch on fresh states.
+                continue;
+            }
+
+            customers += batchCustomers;
+            transfers += batchTransfers;
+            expired += batchExpired;
+            activated += batchActivated;
+            released += batchReleased;
+            signals.AddRange(batchSignals);
+            foreach (var c in work)
+            {
+                seen.Add(c);
+            }
+
+            more = due.Count >= batch;
             if (!more)
             {
                 break;

@@ -37,6 +37,10 @@ public sealed class SegmentOptions
     /// <summary>Customers handled per due-work pass. Default 50,000.</summary>
     public int DueWorkBatchSize { get; set; } = 50_000;
 
+    /// <summary>How long due work holds the customers it claimed before another worker may take them. Workers in
+    /// several processes claim disjoint customers; a crashed worker's claims lapse after this. Default 5 minutes.</summary>
+    public Duration DueWorkLease { get; set; } = Duration.FromMinutes(5);
+
     /// <summary>Worker threads of a batch recompute (0: one per core). Default 0.</summary>
     public int Parallelism { get; set; }
 

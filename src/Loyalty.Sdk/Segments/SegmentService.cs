@@ -95,6 +95,7 @@ public interface ISegmentService
 internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider programs, SegmentRegistry registry, SegmentOptions options) : ISegmentService
 {
     private const int PageSize = 1 << 20;
+    private readonly string owner = DueWorkOwner.Create("segments");
 
     public async ValueTask<SegmentDueWorkResult> RunDueWorkAsync(TenantId tenant, Instant now, CancellationToken cancellationToken = default)
     {
@@ -108,7 +109,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
             var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
             await using (session.ConfigureAwait(false))
             {
-                var due = await session.Segments.ListDueAsync(now, options.DueWorkBatchSize, cancellationToken).ConfigureAwait(false);
+                var due = await session.Segments.ClaimDueAsync(now, options.DueWorkBatchSize, options.DueWorkLease > Duration.Zero ? options.DueWorkLease : Duration.FromMinutes(5), owner, cancellationToken).ConfigureAwait(false);
                 if (due.Count == 0)
                 {
                     return new SegmentDueWorkResult(customers, changes);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Loyalty.Sdk.Journeys;
 using NodaTime;
 
@@ -33,6 +34,12 @@ internal sealed partial class DocumentSession : IJourneyRepository
     {
         var due = await QueryAsync(new DocumentQuery { Collection = JourneyCollection, Order = DocumentOrder.Due, DueAtOrBefore = now, Take = max }, DocumentJson.Journey, cancellationToken).ConfigureAwait(false);
         return [.. due.Select(d => (d.Value.Customer, d.Value.Journey))];
+    }
+
+    async ValueTask<IReadOnlyList<(CustomerId Customer, string Journey)>> IJourneyRepository.ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken)
+    {
+        var claimed = await Backend.ClaimDueAsync(Tenant, JourneyCollection, now, max, owner, now + lease, cancellationToken).ConfigureAwait(false);
+        return [.. claimed.Select(d => JsonSerializer.Deserialize(d.Body, DocumentJson.Journey)!).Select(i => (i.Customer, i.Journey))];
     }
 
     ValueTask<CustomerChannelResponse?> IJourneyRepository.GetResponseAsync(CustomerId customer, CancellationToken cancellationToken) =>

@@ -121,6 +121,12 @@ internal sealed partial class DocumentSession : ILedgerRepository
         return [.. due.Select(d => new CustomerId(d.Key))];
     }
 
+    async ValueTask<IReadOnlyList<CustomerId>> ILedgerRepository.ClaimDueAsync(Instant now, int take, Duration lease, string owner, CancellationToken cancellationToken)
+    {
+        var claimed = await Backend.ClaimDueAsync(Tenant, LedgerCollection, now, take, owner, now + lease, cancellationToken).ConfigureAwait(false);
+        return [.. claimed.Select(d => new CustomerId(d.Key))];
+    }
+
     async ValueTask<IReadOnlyList<CustomerId>> ILedgerRepository.ListCustomersAsync(int skip, int take, CancellationToken cancellationToken)
     {
         var page = await QueryAsync(new DocumentQuery { Collection = LedgerCollection, Skip = skip, Take = take }, DocumentJson.Ledger, cancellationToken).ConfigureAwait(false);

@@ -92,6 +92,12 @@ internal sealed partial class DocumentSession : ISegmentRepository
         return [.. due.Select(d => new CustomerId(d.Key))];
     }
 
+    async ValueTask<IReadOnlyList<CustomerId>> ISegmentRepository.ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken)
+    {
+        var claimed = await Backend.ClaimDueAsync(Tenant, SegmentCollection, now, max, owner, now + lease, cancellationToken).ConfigureAwait(false);
+        return [.. claimed.Select(d => new CustomerId(d.Key))];
+    }
+
     async ValueTask<IReadOnlyList<CustomerSegmentState>> ISegmentRepository.ListAsync(int skip, int take, CancellationToken cancellationToken)
     {
         var page = await QueryAsync(new DocumentQuery { Collection = SegmentCollection, Skip = skip, Take = take }, DocumentJson.Segment, cancellationToken).ConfigureAwait(false);

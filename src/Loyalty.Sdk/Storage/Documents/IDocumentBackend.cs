@@ -24,6 +24,17 @@ public interface IDocumentBackend
     /// <summary>Documents of one collection matching <paramref name="query"/>, in the query's order, paged.</summary>
     ValueTask<IReadOnlyList<StoredDocument>> QueryAsync(TenantId tenant, DocumentQuery query, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Claims due work: documents of <paramref name="collection"/> due at or before <paramref name="now"/> that no other
+    /// owner holds a live lease on (a lease ending after <paramref name="now"/>), earliest due first, at most
+    /// <paramref name="max"/>, and leases them to <paramref name="owner"/> until <paramref name="leaseUntil"/>. The claim
+    /// takes effect at once, outside any change set. Claims made concurrently by different owners return disjoint
+    /// documents and never wait for each other; an owner may claim its own leased documents again. A write of a document
+    /// by <see cref="CommitAsync"/> ends its lease; a lease that is never ended (its owner crashed) lapses at
+    /// <paramref name="leaseUntil"/> and the document can be claimed again.
+    /// </summary>
+    ValueTask<IReadOnlyList<StoredDocument>> ClaimDueAsync(TenantId tenant, string collection, Instant now, int max, string owner, Instant leaseUntil, CancellationToken cancellationToken = default);
+
     /// <summary>How many documents a collection holds.</summary>
     ValueTask<long> CountAsync(TenantId tenant, string collection, CancellationToken cancellationToken = default);
 

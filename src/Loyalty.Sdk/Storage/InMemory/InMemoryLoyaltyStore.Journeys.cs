@@ -13,6 +13,8 @@ public sealed partial class InMemoryLoyaltyStore
 
         public SortedSet<(long Due, string Customer, string Journey)> Due { get; } = new(JourneyDueComparer.Instance);
 
+        public DueLeases<(CustomerId Customer, string Journey)> Leases { get; } = new();
+
         public Dictionary<string, Dictionary<string, long>> Counters { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<CustomerId, CustomerChannelResponse> Responses { get; } = [];
@@ -77,6 +79,7 @@ public sealed partial class InMemoryLoyaltyStore
                 }
 
                 map[journey] = value;
+                data.Leases.End((customer, journey));
                 if (value.WakeAt is { } due)
                 {
                     data.Due.Add((due.ToUnixTimeTicks(), customer.Value, journey));
@@ -182,6 +185,12 @@ public sealed partial class InMemoryLoyaltyStore
             var limit = now.ToUnixTimeTicks();
             IReadOnlyList<(CustomerId, string)> due = data.Due.TakeWhile(d => d.Due <= limit).Take(max).Select(d => (new CustomerId(d.Customer), d.Journey)).ToArray();
             return ValueTask.FromResult(due);
+        }
+
+        public ValueTask<IReadOnlyList<(CustomerId Customer, string Journey)>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default)
+        {
+            var limit = now.ToUnixTimeTicks();
+            return ValueTask.FromResult<IReadOnlyList<(CustomerId Customer, string Journey)>>(data.Leases.Claim(data.Due.TakeWhile(d => d.Due <= limit).Select(d => (new CustomerId(d.Customer), d.Journey)), max, owner, now, now + lease));
         }
 
         public ValueTask<CustomerChannelResponse?> GetResponseAsync(CustomerId customer, CancellationToken cancellationToken = default) =>

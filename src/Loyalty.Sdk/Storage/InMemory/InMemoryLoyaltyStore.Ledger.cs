@@ -34,6 +34,8 @@ public sealed partial class InMemoryLoyaltyStore
         public SortedSet<(Instant Due, CustomerId Customer)> Due { get; } = new(LedgerDueComparer.Instance);
 
         public Dictionary<CustomerId, Instant> DueOf { get; } = [];
+
+        public DueLeases<CustomerId> Leases { get; } = new();
     }
 
     private sealed class LedgerDueComparer : IComparer<(Instant Due, CustomerId Customer)>
@@ -152,6 +154,9 @@ public sealed partial class InMemoryLoyaltyStore
             return ValueTask.FromResult<IReadOnlyList<CustomerId>>(due);
         }
 
+        public ValueTask<IReadOnlyList<CustomerId>> ClaimDueAsync(Instant now, int take, Duration lease, string owner, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult<IReadOnlyList<CustomerId>>(data.Leases.Claim(data.Due.TakeWhile(d => d.Due <= now).Select(d => d.Customer), take, owner, now, now + lease));
+
         public ValueTask<IReadOnlyList<CustomerId>> ListCustomersAsync(int skip, int take, CancellationToken cancellationToken = default) =>
             ValueTask.FromResult<IReadOnlyList<CustomerId>>([.. data.CustomerOrder.Skip(skip).Take(take)]);
 
@@ -199,6 +204,7 @@ public sealed partial class InMemoryLoyaltyStore
                 }
 
                 data.States[customer] = state;
+                data.Leases.End(customer);
                 if (data.DueOf.Remove(customer, out var old))
                 {
                     data.Due.Remove((old, customer));

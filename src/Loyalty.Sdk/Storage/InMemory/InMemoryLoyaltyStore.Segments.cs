@@ -13,6 +13,8 @@ public sealed partial class InMemoryLoyaltyStore
 
         public SortedSet<(long Due, string Customer)> Due { get; } = new(SegmentDueComparer.Instance);
 
+        public DueLeases<CustomerId> Leases { get; } = new();
+
         public Dictionary<string, HashSet<CustomerId>> Members { get; } = new(StringComparer.Ordinal);
 
         public Dictionary<string, (long Entered, long Exited)> Flow { get; } = new(StringComparer.Ordinal);
@@ -81,6 +83,7 @@ public sealed partial class InMemoryLoyaltyStore
             foreach (var (id, (value, _)) in states)
             {
                 var old = data.States.GetValueOrDefault(id);
+                data.Leases.End(id);
                 if (old?.DueAt is { } oldDue)
                 {
                     data.Due.Remove((oldDue.ToUnixTimeTicks(), id.Value));
@@ -181,6 +184,12 @@ public sealed partial class InMemoryLoyaltyStore
             var limit = now.ToUnixTimeTicks();
             IReadOnlyList<CustomerId> due = data.Due.TakeWhile(d => d.Due <= limit).Take(max).Select(d => new CustomerId(d.Customer)).ToArray();
             return ValueTask.FromResult(due);
+        }
+
+        public ValueTask<IReadOnlyList<CustomerId>> ClaimDueAsync(Instant now, int max, Duration lease, string owner, CancellationToken cancellationToken = default)
+        {
+            var limit = now.ToUnixTimeTicks();
+            return ValueTask.FromResult<IReadOnlyList<CustomerId>>(data.Leases.Claim(data.Due.TakeWhile(d => d.Due <= limit).Select(d => new CustomerId(d.Customer)), max, owner, now, now + lease));
         }
 
         public ValueTask<IReadOnlyList<CustomerSegmentState>> ListAsync(int skip, int take, CancellationToken cancellationToken = default)
