@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Loyalty.Sdk.Storage.Documents;
+using NodaTime;
 
 namespace Loyalty.Sdk.Storage.Benchmarks;
 
@@ -41,6 +42,34 @@ public sealed class CountingBackend(IDocumentBackend inner) : IDocumentBackend, 
         finally
         {
             Counts.Call(BackendCall.Get, start, collection);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<StoredDocument>> GetManyAsync(TenantId tenant, IReadOnlyList<DocumentKey> keys, CancellationToken cancellationToken = default)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await inner.GetManyAsync(tenant, keys, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Counts.Call(BackendCall.GetMany, start, "(read-ahead)");
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<StoredDocument>> ClaimDueAsync(TenantId tenant, string collection, Instant now, int max, string owner, Instant leaseUntil, CancellationToken cancellationToken = default)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await inner.ClaimDueAsync(tenant, collection, now, max, owner, leaseUntil, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Counts.Call(BackendCall.ClaimDue, start, collection);
         }
     }
 
@@ -154,6 +183,12 @@ public enum BackendCall
 
     /// <summary><see cref="IDocumentBackend.OutboxContainsAsync"/>.</summary>
     OutboxContains,
+
+    /// <summary><see cref="IDocumentBackend.GetManyAsync"/> (one call, however many keys).</summary>
+    GetMany,
+
+    /// <summary><see cref="IDocumentBackend.ClaimDueAsync"/>.</summary>
+    ClaimDue,
 
     /// <summary><see cref="IDocumentBackend.CommitAsync"/>.</summary>
     Commit,

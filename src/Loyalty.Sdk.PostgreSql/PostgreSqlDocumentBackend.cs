@@ -140,6 +140,49 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
     }
 
     /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<StoredDocument>> GetManyAsync(TenantId tenant, IReadOnlyList<DocumentKey> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            return [];
+        }
+
+        await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        var collections = new string?[keys.Count];
+        var names = new string?[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            collections[i] = keys[i].Collection ?? throw new ArgumentException("A key names its collection.", nameof(keys));
+            names[i] = keys[i].Key ?? throw new ArgumentException("A key cannot be null.", nameof(keys));
+        }
+
+        var command = dataSource.CreateCommand(sql.GetDocuments);
+        await using var commandScope = command.ConfigureAwait(false);
+        command.Parameters.Add(Text(Tenant(tenant)));
+        command.Parameters.Add(TextArray(collections));
+        command.Parameters.Add(TextArray(names));
+        var result = new List<StoredDocument>(keys.Count);
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(new StoredDocument(
+                    reader.GetString(0),
+                    reader.GetString(1),
+                    reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : Instant.FromUnixTimeTicks(reader.GetInt64(4)),
+                    reader.GetString(5),
+                    reader.GetInt64(6)));
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<StoredDocument>> ClaimDueAsync(TenantId tenant, string collection, Instant now, int max, string owner, Instant leaseUntil, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(collection);

@@ -27,6 +27,11 @@ internal sealed class PostgreSqlStatements
         var expect = $"\"{schema}\".\"{prefix}expect_rows\"";
 
         GetDocument = $"SELECT customer, version, due_at, body, seq FROM {Documents} WHERE tenant = $1 AND collection = $2 AND key = $3";
+        GetDocuments = $"""
+            SELECT d.collection, d.key, d.customer, d.version, d.due_at, d.body, d.seq
+            FROM unnest($2::text[], $3::text[]) AS k(collection, key)
+            JOIN {Documents} d ON d.tenant = $1 AND d.collection = k.collection AND d.key = k.key
+            """;
         CountDocuments = $"SELECT count(*) FROM {Documents} WHERE tenant = $1 AND collection = $2";
 
         // Document writes: $1 tenant, $2 collection, $3 key, then as listed. Version-checked writes report the rows they
@@ -135,6 +140,9 @@ internal sealed class PostgreSqlStatements
     public string Migrations { get; }
 
     public string GetDocument { get; }
+
+    /// <summary>Documents by (collection, key) arrays, one round trip.</summary>
+    public string GetDocuments { get; }
 
     public string CountDocuments { get; }
 

@@ -47,6 +47,24 @@ public sealed class DocumentTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task Several_documents_are_read_by_key_in_one_call()
+    {
+        await using var db = await server.NewBackendAsync();
+        await db.CommitAsync(Insert("profile", "cus_1", """{"n":1}""", "cus_1", T0), Insert("ledger", "cus_1", """{"n":2}"""), Insert("profile", "cus_2", """{"n":3}"""));
+        await db.CommitAsync(Other, Changes(Insert("profile", "cus_3", """{"n":4}""")));
+
+        var found = await db.GetManyAsync(Tenant, [new("profile", "cus_1"), new("ledger", "cus_1"), new("ledger", "cus_2"), new("profile", "cus_3"), new("profile", "cus_2"), new("profile", "cus_1")]);
+
+        // Every existing one (a key asked twice may come twice), none of another tenant, each whole.
+        Assert.Equal(
+            ["ledger/cus_1 {\"n\":2}", "profile/cus_1 {\"n\":1}", "profile/cus_2 {\"n\":3}"],
+            found.Select(d => $"{d.Collection}/{d.Key} {d.Body}").Distinct().Order(StringComparer.Ordinal));
+        var profile = found.First(d => d.Collection == "profile" && d.Key == "cus_1");
+        Assert.Equal(("cus_1", 1L, (Instant?)T0), (profile.Customer, profile.Version, profile.DueAt));
+        Assert.Empty(await db.GetManyAsync(Tenant, []));
+    }
+
+    [Fact]
     public async Task A_due_claim_skips_rows_another_transaction_has_locked_instead_of_waiting()
     {
         var schema = PostgresServer.NewSchema();

@@ -102,6 +102,19 @@ public sealed class LedgerService : ILedgerService
         var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
         await using var scope = session.ConfigureAwait(false);
         var repo = session.Ledger;
+        if (session is IReadAheadSession readAhead && command.Customer.Value is not null && !string.IsNullOrEmpty(command.IdempotencyKey))
+        {
+            // One round trip for the replay check, the customer's identity and ledger (and a transfer's recipient).
+            await readAhead.ReadAheadAsync(
+                new ReadAheadRequest
+                {
+                    Purpose = ReadAheadPurpose.LedgerCommand,
+                    LedgerCommandKeys = [command.IdempotencyKey],
+                    Customers = command is TransferPointsCommand { To.Value: not null } tp ? [command.Customer, tp.To] : [command.Customer],
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+
         if (!string.IsNullOrEmpty(command.IdempotencyKey) && await repo.FindCommandAsync(command.IdempotencyKey, cancellationToken).ConfigureAwait(false) is { } earlier)
         {
             return earlier.Command == command ? earlier.Result with { Replayed = true } : throw new IdempotencyConflictException(command.IdempotencyKey);

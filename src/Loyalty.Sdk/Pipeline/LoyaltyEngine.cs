@@ -198,6 +198,14 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
                 sessions[tenant.Value] = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
             }
 
+            foreach (var (tenant, session) in sessions)
+            {
+                if (session is IReadAheadSession readAhead)
+                {
+                    await readAhead.ReadAheadAsync(ReadAhead(events, programsByEvent, tenant), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             for (var i = 0; i < events.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -230,6 +238,40 @@ public sealed class LoyaltyEngine : ILoyaltyEngine
         }
 
         return results;
+    }
+
+    /// <summary>What the events of <paramref name="tenant"/> will be looked up by: their ids, their identifiers as
+    /// identity resolution normalizes them, and the orders they name.</summary>
+    private static ReadAheadRequest ReadAhead(IReadOnlyList<LoyaltyEvent> events, LoyaltyProgram[] programsByEvent, string tenant)
+    {
+        var ids = new List<EventId>();
+        var identifiers = new List<Identifier>();
+        var orders = new List<string>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (!string.Equals(e.Tenant.Value, tenant, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            ids.Add(e.Id);
+            var program = programsByEvent[i];
+            foreach (var raw in e.Identifiers)
+            {
+                if (IdentifierNormalizer.Normalize(raw, program.DefaultRegion, program.Identity.For(raw.Type)) is { Identifier: { } normalized, Error: null, Blocked: false })
+                {
+                    identifiers.Add(normalized);
+                }
+            }
+
+            if (e switch { OrderPlaced o => o.OrderId, OrderCompleted c => c.OrderId, OrderReturned r => r.OrderId, OrderCancelled x => x.OrderId, _ => null } is { } order)
+            {
+                orders.Add(order);
+            }
+        }
+
+        return new ReadAheadRequest { EventIds = ids, Identifiers = identifiers, OrderIds = orders };
     }
 
     private async ValueTask<IngestResult> ApplyAsync(LoyaltyEvent e, LoyaltyProgram program, ILoyaltyStoreSession session, Instant now, CancellationToken cancellationToken)

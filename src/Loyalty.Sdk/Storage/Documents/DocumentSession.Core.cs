@@ -68,6 +68,11 @@ internal sealed partial class DocumentSession : IProcessedEventRepository, IIden
     async ValueTask IIdentityRepository.SaveAsync(CustomerIdentity identity, long expectedVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(identity);
+        if (expectedVersion == 0)
+        {
+            KnownNew(identity.Customer.Value);
+        }
+
         Put(IdentityCollection, identity.Customer.Value, identity with { Version = expectedVersion + 1 }, expectedVersion, DocumentJson.Identity, i => i.Customer.Value);
         foreach (var link in identity.Links)
         {

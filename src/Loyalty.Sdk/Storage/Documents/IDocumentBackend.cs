@@ -21,6 +21,26 @@ public interface IDocumentBackend
     /// <summary>One document, or null when there is none.</summary>
     ValueTask<StoredDocument?> GetAsync(TenantId tenant, string collection, string key, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Several documents by key at once: the ones that exist, in any order. The SDK prefetches what a batch of events
+    /// will read with it, so a backend whose reads are network round trips should answer it in one (the default reads
+    /// them one by one with <see cref="GetAsync"/>).
+    /// </summary>
+    async ValueTask<IReadOnlyList<StoredDocument>> GetManyAsync(TenantId tenant, IReadOnlyList<DocumentKey> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new List<StoredDocument>(keys.Count);
+        foreach (var key in keys)
+        {
+            if (await GetAsync(tenant, key.Collection, key.Key, cancellationToken).ConfigureAwait(false) is { } document)
+            {
+                found.Add(document);
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Documents of one collection matching <paramref name="query"/>, in the query's order, paged.</summary>
     ValueTask<IReadOnlyList<StoredDocument>> QueryAsync(TenantId tenant, DocumentQuery query, CancellationToken cancellationToken = default);
 
@@ -52,6 +72,11 @@ public interface IDocumentBackend
     /// (or a document expected to be new exists); nothing is applied.</exception>
     ValueTask CommitAsync(TenantId tenant, DocumentChangeSet changes, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The key of a document: its collection and its key within the collection.</summary>
+/// <param name="Collection">The collection.</param>
+/// <param name="Key">The key (ordinal).</param>
+public readonly record struct DocumentKey(string Collection, string Key);
 
 /// <summary>A stored document.</summary>
 /// <param name="Collection">The collection, e.g. <c>identity</c> or <c>ledger</c>.</param>
