@@ -142,6 +142,12 @@ public static class MemoryPerCustomer
     }
 
     // A capability's in-memory data is an object whose properties are collections: empty each of them.
+    private static void Empty<TValue>(Loyalty.Sdk.Identity.IdentifierIndex<TValue> index)
+    {
+        index.Clear();
+        index.TrimExcess();
+    }
+
     private static void EmptyAll(object tables)
     {
         foreach (var property in tables.GetType().GetProperties())

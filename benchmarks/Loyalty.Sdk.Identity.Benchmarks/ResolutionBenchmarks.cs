@@ -15,7 +15,8 @@ namespace Loyalty.Sdk.Identity.Benchmarks;
 public class ResolutionBenchmarks
 {
     private const int Events = 10_000;
-    private readonly Dictionary<Identifier, CustomerIdentity> index = [];
+    // The identifier index of the in-memory store (IdentifierIndex), here mapping straight to the identity.
+    private readonly IdentifierIndex<CustomerIdentity> index = new();
     private readonly IdentityPolicy policy = DefaultPrograms.Retail().Identity;
     private readonly Instant now = Instant.FromUtc(2026, 1, 1, 0, 0);
     private Identifier[][] events = [];

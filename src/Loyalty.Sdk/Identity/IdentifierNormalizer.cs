@@ -127,13 +127,15 @@ public static class IdentifierNormalizer
 
         if (identifier.Type == IdentifierType.Email)
         {
-            if (HasUpper(value))
+            var scan = ScanEmail(value);
+            if (scan.Upper)
             {
                 value = value.ToLowerInvariant();
+                scan = ScanEmail(value);
             }
 
-            var at = value.IndexOf('@', StringComparison.Ordinal);
-            if (at <= 0 || at != value.LastIndexOf('@') || at == value.Length - 1 || !value.AsSpan(at + 1).Contains('.') || HasWhiteSpace(value))
+            // One '@', not first nor last, a '.' after it, no white space.
+            if (scan.At <= 0 || scan.Ats != 1 || scan.At == value.Length - 1 || scan.LastDot < scan.At || scan.WhiteSpace)
             {
                 return new NormalizedIdentifier(null, false, $"'{identifier.Value}' is not an e-mail address.");
             }
@@ -169,30 +171,45 @@ public static class IdentifierNormalizer
     private static string Trim(string value) =>
         value.Length > 0 && !char.IsWhiteSpace(value[0]) && !char.IsWhiteSpace(value[^1]) ? value : value.Trim();
 
-    private static bool HasUpper(string value)
+    // One pass over an e-mail address (the hot path of resolution): upper-case letters, white space, the '@' signs
+    // (first position and count) and the last '.'.
+    private static (bool Upper, bool WhiteSpace, int At, int Ats, int LastDot) ScanEmail(string value)
     {
-        foreach (var c in value)
+        var upper = false;
+        var white = false;
+        var at = -1;
+        var ats = 0;
+        var lastDot = -1;
+        for (var i = 0; i < value.Length; i++)
         {
-            if (char.IsUpper(c) || (c > 0x7F && char.ToLowerInvariant(c) != c))
+            var c = value[i];
+            if (c < 0x80)
             {
-                return true;
+                if (char.IsAsciiLetterUpper(c))
+                {
+                    upper = true;
+                }
+                else if (c == '@')
+                {
+                    at = ats++ == 0 ? i : at;
+                }
+                else if (c == '.')
+                {
+                    lastDot = i;
+                }
+                else if (c <= ' ')
+                {
+                    white |= char.IsWhiteSpace(c);
+                }
+            }
+            else
+            {
+                upper |= char.IsUpper(c) || char.ToLowerInvariant(c) != c;
+                white |= char.IsWhiteSpace(c);
             }
         }
 
-        return false;
-    }
-
-    private static bool HasWhiteSpace(string value)
-    {
-        foreach (var c in value)
-        {
-            if (char.IsWhiteSpace(c))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return (upper, white, at, ats, lastDot);
     }
 
     private static bool IsAllZeros(string value)

@@ -33,10 +33,10 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
         switch (e)
         {
             case SignedUp s:
-                profile = Apply(profile, s.Profile) with { SignedUpAt = profile.SignedUpAt ?? e.OccurredAt };
+                profile = Attribute(Apply(profile, s.Profile) with { SignedUpAt = profile.SignedUpAt ?? e.OccurredAt }, s.Profile, profile.SignedUpAt is null, context.ResolvedIdentifiers);
                 break;
             case ProfileUpdated p:
-                profile = Apply(profile, p.Profile);
+                profile = Attribute(Apply(profile, p.Profile), p.Profile, signedUp: false, context.ResolvedIdentifiers);
                 break;
             case OrderPlaced o:
                 if (await session.Orders.GetAsync(o.OrderId, cancellationToken).ConfigureAwait(false) is not null)
@@ -76,15 +76,19 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
                 break;
             case Interaction:
                 traits = traits with { Interactions = traits.Interactions + 1, LastInteractionAt = Max(traits.LastInteractionAt, e.OccurredAt) };
+                profile = Tally(profile, context.ResolvedIdentifiers, new ActivityTally { Interactions = 1, LastInteractionAt = e.OccurredAt, FirstAt = e.OccurredAt, LastAt = e.OccurredAt });
                 break;
             case CartAbandoned:
                 traits = traits with { AbandonedCarts = traits.AbandonedCarts + 1 };
+                profile = Tally(profile, context.ResolvedIdentifiers, new ActivityTally { AbandonedCarts = 1, FirstAt = e.OccurredAt, LastAt = e.OccurredAt });
                 break;
             case SupportTicket { Status: TicketStatus.Opened }:
                 traits = traits with { SupportTickets = traits.SupportTickets + 1 };
+                profile = Tally(profile, context.ResolvedIdentifiers, new ActivityTally { SupportTickets = 1, FirstAt = e.OccurredAt, LastAt = e.OccurredAt });
                 break;
             case ReviewSubmitted:
                 traits = traits with { Reviews = traits.Reviews + 1 };
+                profile = Tally(profile, context.ResolvedIdentifiers, new ActivityTally { Reviews = 1, FirstAt = e.OccurredAt, LastAt = e.OccurredAt });
                 break;
         }
 
@@ -124,6 +128,7 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
                 Locale = survivor.Locale ?? absorbed.Locale,
                 Address = survivor.Address ?? absorbed.Address,
                 SignedUpAt = Min(survivor.SignedUpAt, absorbed.SignedUpAt),
+                Attribution = MergeAttribution(survivor, absorbed),
                 Traits = new CustomerTraits
                 {
                     Orders = s.Orders + a.Orders,
@@ -148,17 +153,22 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
     }
 
     /// <inheritdoc />
-    /// <remarks>An unmerge restores the absorbed profile snapshot kept in the merge record and subtracts its counters
-    /// and spend from the survivor; the survivor keeps its profile fields (which side a filled gap came from is not known).
-    /// Activity after the merge stays with the survivor. A split of identifiers moves the orders placed only with
-    /// identifiers that left (none of the survivor's remaining ones), with their counts, spend and returns; the other
-    /// counters (interactions, carts, tickets, reviews) and the profile fields are not kept per identifier and stay.</remarks>
+    /// <remarks>History follows the identifiers it came with. An unmerge restores the absorbed profile snapshot kept in
+    /// the merge record, subtracts its counters, spend and activity tallies from the survivor, and takes off the survivor
+    /// the profile fields last set only with the identifiers the absorbed customer takes back (activity after the merge
+    /// stays with the survivor). A split of identifiers moves the orders placed only with identifiers that left (none of
+    /// the survivor's remaining ones), with their counts, spend and returns; the interactions, abandoned carts, support
+    /// tickets and reviews counted under such identifiers (<see cref="ProfileAttribution.Activity"/>); and the profile
+    /// fields whose last source was such identifiers (<see cref="ProfileAttribution.FieldSources"/>): the split-off
+    /// customer takes each value unless it has one, and the survivor's field is emptied, its earlier value having been
+    /// overwritten. Activity and fields recorded before attribution was kept stay with the survivor.</remarks>
     public async ValueTask OnSplitAsync(CustomerSplit split, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(split);
         if (split.Merge is null)
         {
             await MoveOrdersAsync(split, cancellationToken).ConfigureAwait(false);
+            await MoveAttributedAsync(split, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -192,8 +202,12 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
                 SupportTickets = Math.Max(0, s.SupportTickets - a.SupportTickets),
                 Reviews = Math.Max(0, s.Reviews - a.Reviews),
             },
+            Attribution = Subtract(survivor.Attribution, snapshot.Attribution),
         };
         await profiles.SaveAsync(restored, survivor.Version, cancellationToken).ConfigureAwait(false);
+
+        // The fields the survivor holds that came only with the identifiers the absorbed customer takes back go back with them.
+        await MoveFieldsAsync(split, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>History follows identifiers: an order belongs to the split-off customer when it was placed with at
@@ -283,6 +297,357 @@ public sealed class ProfileStage : IProfileStage, ICustomerMergeParticipant, ICu
             },
             existing?.Version ?? 0,
             cancellationToken).ConfigureAwait(false);
+    }
+
+    // The survivor's identifiers after the split, and those that left to the split-off customer.
+    private static async ValueTask<(HashSet<Identifier> Leaving, HashSet<Identifier> Kept)> SidesAsync(CustomerSplit split, CancellationToken cancellationToken)
+    {
+        var kept = (await split.Session.Identity.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false))?.Links.Select(l => l.Identifier).ToHashSet() ?? [];
+        return (split.Identifiers.ToHashSet(), kept);
+    }
+
+    // History follows identifiers (the rule of LeavesWith): at least one that left, none the survivor keeps.
+    private static bool Leaves(IReadOnlyList<Identifier> identifiers, HashSet<Identifier> leaving, HashSet<Identifier> kept) =>
+        identifiers.Count > 0 && identifiers.Any(leaving.Contains) && !identifiers.Any(kept.Contains);
+
+    /// <summary>A split of identifiers moves the activity tallies (interactions, carts, tickets, reviews) that came only
+    /// with identifiers that left, and the profile fields last set by an event that came only with them.</summary>
+    private static async ValueTask MoveAttributedAsync(CustomerSplit split, CancellationToken cancellationToken)
+    {
+        var profiles = split.Session.Profiles;
+        if (await profiles.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false) is not { Attribution: { } attribution } survivor)
+        {
+            return;
+        }
+
+        var (leaving, kept) = await SidesAsync(split, cancellationToken).ConfigureAwait(false);
+        var moving = attribution.Activity.Where(t => Leaves(t.Identifiers, leaving, kept)).ToArray();
+        if (moving.Length > 0)
+        {
+            var staying = attribution.Activity.Where(t => !Leaves(t.Identifiers, leaving, kept)).ToArray();
+            var delta = moving.Aggregate(new ActivityTally(), Add);
+            var s = survivor.Traits;
+            var interactionsLeft = Math.Max(0, s.Interactions - delta.Interactions);
+
+            // The last interaction is known again when every remaining one is attributed; otherwise it is kept.
+            var lastInteraction = interactionsLeft == 0 ? null
+                : staying.Sum(t => t.Interactions) == interactionsLeft ? staying.Max(t => t.LastInteractionAt)
+                : s.LastInteractionAt;
+            survivor = survivor with
+            {
+                Traits = s with
+                {
+                    Interactions = interactionsLeft,
+                    LastInteractionAt = lastInteraction,
+                    AbandonedCarts = Math.Max(0, s.AbandonedCarts - delta.AbandonedCarts),
+                    SupportTickets = Math.Max(0, s.SupportTickets - delta.SupportTickets),
+                    Reviews = Math.Max(0, s.Reviews - delta.Reviews),
+                },
+                Attribution = attribution with { Activity = staying },
+            };
+            await profiles.SaveAsync(survivor, survivor.Version, cancellationToken).ConfigureAwait(false);
+
+            var existing = await profiles.GetAsync(split.SplitOff, cancellationToken).ConfigureAwait(false);
+            var profile = existing ?? new CustomerProfile { Customer = split.SplitOff, FirstSeen = delta.FirstAt, LastSeen = delta.LastAt };
+            var t = profile.Traits;
+            var activity = profile.Attribution?.Activity ?? [];
+            foreach (var tally in moving)
+            {
+                activity = Combine(activity, tally);
+            }
+
+            await profiles.SaveAsync(
+                profile with
+                {
+                    FirstSeen = delta.FirstAt < profile.FirstSeen ? delta.FirstAt : profile.FirstSeen,
+                    LastSeen = delta.LastAt > profile.LastSeen ? delta.LastAt : profile.LastSeen,
+                    Traits = t with
+                    {
+                        Interactions = t.Interactions + delta.Interactions,
+                        LastInteractionAt = Max(t.LastInteractionAt, delta.LastInteractionAt),
+                        AbandonedCarts = t.AbandonedCarts + delta.AbandonedCarts,
+                        SupportTickets = t.SupportTickets + delta.SupportTickets,
+                        Reviews = t.Reviews + delta.Reviews,
+                    },
+                    Attribution = (profile.Attribution ?? new ProfileAttribution()) with { Activity = activity },
+                },
+                existing?.Version ?? 0,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        await MoveFieldsAsync(split, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves the survivor's profile fields whose last source was only identifiers that left: the split-off
+    /// customer takes the value when it has none, and the survivor's field is emptied (the value it had before was
+    /// overwritten and is not kept; leaving another person's name or address on it would be worse).</summary>
+    private static async ValueTask MoveFieldsAsync(CustomerSplit split, CancellationToken cancellationToken)
+    {
+        var profiles = split.Session.Profiles;
+        if (await profiles.GetAsync(split.Survivor, cancellationToken).ConfigureAwait(false) is not { Attribution: { } attribution } survivor)
+        {
+            return;
+        }
+
+        var (leaving, kept) = await SidesAsync(split, cancellationToken).ConfigureAwait(false);
+        var moving = attribution.FieldSources.Where(kv => Leaves(kv.Value, leaving, kept) && HasField(survivor, kv.Key)).Select(kv => kv.Key).ToArray();
+        if (moving.Length == 0)
+        {
+            return;
+        }
+
+        var existing = await profiles.GetAsync(split.SplitOff, cancellationToken).ConfigureAwait(false);
+        var profile = existing ?? new CustomerProfile { Customer = split.SplitOff, FirstSeen = survivor.FirstSeen, LastSeen = survivor.LastSeen };
+        var sources = new Dictionary<string, IReadOnlyList<Identifier>>(profile.Attribution?.FieldSources ?? new Dictionary<string, IReadOnlyList<Identifier>>(), StringComparer.Ordinal);
+        var remaining = new Dictionary<string, IReadOnlyList<Identifier>>(attribution.FieldSources, StringComparer.Ordinal);
+        var cleared = survivor;
+        foreach (var name in moving)
+        {
+            if (!HasField(profile, name))
+            {
+                profile = CopyField(profile, survivor, name);
+                sources[name] = attribution.FieldSources[name];
+            }
+
+            cleared = ClearField(cleared, name);
+            remaining.Remove(name);
+        }
+
+        await profiles.SaveAsync(cleared with { Attribution = attribution with { FieldSources = remaining } }, survivor.Version, cancellationToken).ConfigureAwait(false);
+        await profiles.SaveAsync(
+            profile with { Attribution = (profile.Attribution ?? new ProfileAttribution()) with { FieldSources = sources } }, existing?.Version ?? 0, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static readonly string[] FieldNames = ["givenName", "familyName", "birthDate", "timeZone", "locale", "address", "signedUpAt"];
+
+    private static bool HasField(CustomerProfile p, string name) => name switch
+    {
+        "givenName" => p.GivenName is not null,
+        "familyName" => p.FamilyName is not null,
+        "birthDate" => p.BirthDate is not null,
+        "timeZone" => p.TimeZone is not null,
+        "locale" => p.Locale is not null,
+        "address" => p.Address is not null,
+        "signedUpAt" => p.SignedUpAt is not null,
+        _ => false,
+    };
+
+    private static CustomerProfile CopyField(CustomerProfile to, CustomerProfile from, string name) => name switch
+    {
+        "givenName" => to with { GivenName = from.GivenName },
+        "familyName" => to with { FamilyName = from.FamilyName },
+        "birthDate" => to with { BirthDate = from.BirthDate },
+        "timeZone" => to with { TimeZone = from.TimeZone },
+        "locale" => to with { Locale = from.Locale },
+        "address" => to with { Address = from.Address },
+        "signedUpAt" => to with { SignedUpAt = from.SignedUpAt },
+        _ => to,
+    };
+
+    private static CustomerProfile ClearField(CustomerProfile p, string name) => name switch
+    {
+        "givenName" => p with { GivenName = null },
+        "familyName" => p with { FamilyName = null },
+        "birthDate" => p with { BirthDate = null },
+        "timeZone" => p with { TimeZone = null },
+        "locale" => p with { Locale = null },
+        "address" => p with { Address = null },
+        "signedUpAt" => p with { SignedUpAt = null },
+        _ => p,
+    };
+
+    // Records the identifiers of the event that set the fields present in data (and the sign-up).
+    private static CustomerProfile Attribute(CustomerProfile profile, ProfileData? data, bool signedUp, IReadOnlyList<Identifier> identifiers)
+    {
+        var set = new List<string>(FieldNames.Length);
+        if (data is not null)
+        {
+            AddIf(data.GivenName is not null, "givenName");
+            AddIf(data.FamilyName is not null, "familyName");
+            AddIf(data.BirthDate is not null, "birthDate");
+            AddIf(data.TimeZone is not null, "timeZone");
+            AddIf(data.Locale is not null, "locale");
+            AddIf(data.Address is not null, "address");
+        }
+
+        AddIf(signedUp, "signedUpAt");
+        if (set.Count == 0 || (identifiers.Count == 0 && profile.Attribution is null))
+        {
+            return profile;
+        }
+
+        var attribution = profile.Attribution ?? new ProfileAttribution();
+        var sources = new Dictionary<string, IReadOnlyList<Identifier>>(attribution.FieldSources, StringComparer.Ordinal);
+        foreach (var name in set)
+        {
+            // An event without resolved identifiers leaves the field without a known source.
+            if (identifiers.Count == 0)
+            {
+                sources.Remove(name);
+            }
+            else
+            {
+                sources[name] = identifiers;
+            }
+        }
+
+        return profile with { Attribution = attribution with { FieldSources = sources } };
+
+        void AddIf(bool condition, string name)
+        {
+            if (condition)
+            {
+                set.Add(name);
+            }
+        }
+    }
+
+    // Counts one event's activity under the identifiers it was resolved with.
+    private static CustomerProfile Tally(CustomerProfile profile, IReadOnlyList<Identifier> identifiers, ActivityTally one)
+    {
+        if (identifiers.Count == 0)
+        {
+            return profile;
+        }
+
+        var attribution = profile.Attribution ?? new ProfileAttribution();
+        return profile with { Attribution = attribution with { Activity = Combine(attribution.Activity, one with { Identifiers = identifiers }) } };
+    }
+
+    // Adds a tally to a list: into the tally of the same identifiers, or as a new one (the least recently active is
+    // dropped beyond the cap; its counts stay in the traits, unattributed).
+    private static IReadOnlyList<ActivityTally> Combine(IReadOnlyList<ActivityTally> activity, ActivityTally tally)
+    {
+        var list = new List<ActivityTally>(activity.Count + 1);
+        var found = false;
+        foreach (var t in activity)
+        {
+            if (!found && SameSet(t.Identifiers, tally.Identifiers))
+            {
+                list.Add(Add(t, tally) with { Identifiers = t.Identifiers });
+                found = true;
+            }
+            else
+            {
+                list.Add(t);
+            }
+        }
+
+        if (!found)
+        {
+            list.Add(tally);
+            if (list.Count > ProfileAttribution.MaxActivityTallies)
+            {
+                var oldest = 0;
+                for (var i = 1; i < list.Count; i++)
+                {
+                    oldest = list[i].LastAt < list[oldest].LastAt ? i : oldest;
+                }
+
+                list.RemoveAt(oldest);
+            }
+        }
+
+        return list;
+    }
+
+    private static ActivityTally Add(ActivityTally a, ActivityTally b) => a.Interactions + a.AbandonedCarts + a.SupportTickets + a.Reviews == 0 && a.Identifiers.Count == 0
+        ? b
+        : a with
+        {
+            Interactions = a.Interactions + b.Interactions,
+            LastInteractionAt = Max(a.LastInteractionAt, b.LastInteractionAt),
+            AbandonedCarts = a.AbandonedCarts + b.AbandonedCarts,
+            SupportTickets = a.SupportTickets + b.SupportTickets,
+            Reviews = a.Reviews + b.Reviews,
+            FirstAt = b.FirstAt < a.FirstAt ? b.FirstAt : a.FirstAt,
+            LastAt = b.LastAt > a.LastAt ? b.LastAt : a.LastAt,
+        };
+
+    private static bool SameSet(IReadOnlyList<Identifier> a, IReadOnlyList<Identifier> b)
+    {
+        if (a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Count; i++)
+        {
+            var found = false;
+            for (var j = 0; j < b.Count && !found; j++)
+            {
+                found = a[i] == b[j];
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // On a merge the survivor's fields win (their sources with them), the absorbed fills the gaps (with its sources),
+    // and the activity of both is kept per combination of identifiers.
+    private static ProfileAttribution? MergeAttribution(CustomerProfile survivor, CustomerProfile absorbed)
+    {
+        if (survivor.Attribution is null && absorbed.Attribution is null)
+        {
+            return null;
+        }
+
+        var sources = new Dictionary<string, IReadOnlyList<Identifier>>(StringComparer.Ordinal);
+        foreach (var name in FieldNames)
+        {
+            var from = HasField(survivor, name) ? survivor : HasField(absorbed, name) ? absorbed : null;
+            if (from?.Attribution?.FieldSources.TryGetValue(name, out var ids) == true)
+            {
+                sources[name] = ids;
+            }
+        }
+
+        var activity = survivor.Attribution?.Activity ?? [];
+        foreach (var tally in absorbed.Attribution?.Activity ?? [])
+        {
+            activity = Combine(activity, tally);
+        }
+
+        return new ProfileAttribution { FieldSources = sources, Activity = activity };
+    }
+
+    // An unmerge takes the absorbed customer's activity (as it was when absorbed) back off the survivor's tallies.
+    private static ProfileAttribution? Subtract(ProfileAttribution? survivor, ProfileAttribution? absorbed)
+    {
+        if (survivor is null || absorbed is null || absorbed.Activity.Count == 0)
+        {
+            return survivor;
+        }
+
+        var activity = new List<ActivityTally>();
+        foreach (var t in survivor.Activity)
+        {
+            var back = absorbed.Activity.FirstOrDefault(a => SameSet(a.Identifiers, t.Identifiers));
+            if (back is null)
+            {
+                activity.Add(t);
+                continue;
+            }
+
+            var left = t with
+            {
+                Interactions = Math.Max(0, t.Interactions - back.Interactions),
+                AbandonedCarts = Math.Max(0, t.AbandonedCarts - back.AbandonedCarts),
+                SupportTickets = Math.Max(0, t.SupportTickets - back.SupportTickets),
+                Reviews = Math.Max(0, t.Reviews - back.Reviews),
+            };
+            if (left.Interactions + left.AbandonedCarts + left.SupportTickets + left.Reviews > 0)
+            {
+                activity.Add(left.Interactions == 0 ? left with { LastInteractionAt = null } : left);
+            }
+        }
+
+        return survivor with { Activity = activity };
     }
 
     // The order counters as ProcessAsync and ApplyReturnAsync counted them (at today's exchange rates for other

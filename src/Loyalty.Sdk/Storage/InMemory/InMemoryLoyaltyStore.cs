@@ -48,7 +48,7 @@ public sealed partial class InMemoryLoyaltyStore : ILoyaltyStore
 
         public Dictionary<EventId, ProcessedEvent> Events { get; } = [];
 
-        public Dictionary<Identifier, CustomerId> IdentifierIndex { get; } = [];
+        public IdentifierIndex<CustomerId> IdentifierIndex { get; } = new();
 
         public Dictionary<CustomerId, CustomerIdentity> Identities { get; } = [];
 
@@ -89,7 +89,7 @@ public sealed partial class InMemoryLoyaltyStore : ILoyaltyStore
         IProcessedEventRepository, IIdentityRepository, IProfileRepository, IOrderRepository, IDecisionRepository, IOutboxRepository
     {
         private readonly Dictionary<EventId, ProcessedEvent> events = [];
-        private readonly Dictionary<Identifier, CustomerId> index = [];
+        private readonly IdentifierIndex<CustomerId> index = new();
         private readonly Dictionary<CustomerId, (CustomerIdentity Value, long Expected)> identities = [];
         private readonly Dictionary<CustomerId, (CustomerProfile? Value, long Expected)> profiles = [];
         private readonly Dictionary<string, (OrderRecord Value, long Expected)> orders = new(StringComparer.Ordinal);
