@@ -102,7 +102,9 @@ public sealed class IdentityService : IIdentityService
         ids[0] = identity.Customer;
         for (var c = 1; c < components.Count; c++)
         {
-            ids[c] = IdentityStage.NewCustomerId(tenant, new EventId($"split:{identity.Customer.Value}:{components[c][0].Identifier}"));
+            // Derived from the customer's version too: an identifier split off, linked back by later events and split
+            // off again gets a new customer, not the one absorbed since.
+            ids[c] = IdentityStage.NewCustomerId(tenant, new EventId(string.Create(CultureInfo.InvariantCulture, $"split:{identity.Customer.Value}@{identity.Version}:{components[c][0].Identifier}")));
             if (await session.Identity.GetAsync(ids[c], cancellationToken).ConfigureAwait(false) is not null)
             {
                 throw new IdentityOperationException("split_conflict", $"The customer id {ids[c]} derived for {components[c][0].Identifier} is already taken; nothing changed.");
