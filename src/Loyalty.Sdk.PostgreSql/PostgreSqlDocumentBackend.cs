@@ -428,10 +428,22 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
             AddDocumentWrite(batch, tenantValue, write);
         }
 
+        // Runs of plain inserts go as one multi-row statement each (in order, so sequence numbers keep the order of
+        // the writes); upserts and re-keyed inserts between them keep their own statements.
+        var run = new List<DocumentWrite>();
         foreach (var write in changes.Documents.Where(MayInsert))
         {
+            if (write is { ExpectedVersion: 0, Sequence: null })
+            {
+                run.Add(write);
+                continue;
+            }
+
+            AddInserts(batch, tenantValue, run);
             AddDocumentWrite(batch, tenantValue, write);
         }
+
+        AddInserts(batch, tenantValue, run);
 
         if (changes.Appends.Count > 0)
         {
@@ -581,6 +593,31 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
         }
 
         return Has("MaxAutoPrepare") && Has("NoResetOnClose") ? connectionString : builder.ConnectionString;
+    }
+
+    /// <summary>Adds the pending run of plain inserts (one statement, or the single-row one for a run of one) and
+    /// empties it.</summary>
+    private void AddInserts(NpgsqlBatch batch, string tenant, List<DocumentWrite> run)
+    {
+        if (run.Count == 1)
+        {
+            AddDocumentWrite(batch, tenant, run[0]);
+        }
+        else if (run.Count > 1)
+        {
+            Add(
+                batch,
+                sql.InsertDocuments,
+                Text(tenant),
+                TextArray([.. run.Select(w => w.Collection)]),
+                TextArray([.. run.Select(w => w.Key)]),
+                TextArray([.. run.Select(w => w.Customer)]),
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = run.Select(w => w.Version).ToArray() },
+                new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, Value = run.Select(w => w.DueAt is { } d ? d.ToUnixTimeTicks() : (long?)null).ToArray() },
+                TextArray([.. run.Select(w => w.Body)]));
+        }
+
+        run.Clear();
     }
 
     private void AddDocumentWrite(NpgsqlBatch batch, string tenant, DocumentWrite w)

@@ -46,6 +46,23 @@ internal sealed class PostgreSqlStatements
                 ON CONFLICT (tenant, collection, key) DO NOTHING RETURNING 1)
             SELECT {expect}((SELECT count(*) FROM w), 1, $2, $3)
             """;
+        // New documents in bulk: one statement for a run of inserts, numbered in the order given; every row must be
+        // new, else expect_rows names the first that exists and the commit rolls back. $1 tenant, then arrays.
+        InsertDocuments = $"""
+            WITH u AS (
+                SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+                    WITH ORDINALITY AS u(collection, key, customer, version, due_at, body, n)),
+            w AS (
+                INSERT INTO {Documents} (tenant, collection, key, customer, version, due_at, body)
+                SELECT $1, u.collection, u.key, u.customer, u.version, u.due_at, u.body FROM u ORDER BY u.n
+                ON CONFLICT (tenant, collection, key) DO NOTHING
+                RETURNING collection, key),
+            missing AS (
+                SELECT u.collection, u.key FROM u
+                WHERE NOT EXISTS (SELECT 1 FROM w WHERE w.collection = u.collection AND w.key = u.key)
+                ORDER BY u.n LIMIT 1)
+            SELECT {expect}((SELECT count(*) FROM w), (SELECT count(*) FROM u), (SELECT collection FROM missing), (SELECT key FROM missing))
+            """;
         UpdateDocument = $"""
             WITH w AS (UPDATE {Documents} SET customer = $4, version = $5, due_at = $6, body = $7, lease_owner = NULL, lease_until = NULL
                 WHERE tenant = $1 AND collection = $2 AND key = $3 AND version = $8 RETURNING 1)
@@ -152,6 +169,9 @@ internal sealed class PostgreSqlStatements
     public string InsertDocumentAt { get; }
 
     public string UpdateDocument { get; }
+
+    /// <summary>Inserts a run of new documents in one statement.</summary>
+    public string InsertDocuments { get; }
 
     /// <summary>Claims due documents of a collection with leases (SKIP LOCKED).</summary>
     public string ClaimDocuments { get; }

@@ -142,6 +142,30 @@ public sealed class DocumentTests(PostgresServer server)
     }
 
     [Fact]
+    public async Task New_documents_go_in_one_statement_numbered_in_order_and_one_existing_key_rolls_all_back()
+    {
+        await using var db = await server.NewBackendAsync();
+        await db.CommitAsync(Insert("doc", "taken", """{"v":1}"""));
+
+        // A run of inserts with an upsert in the middle: the sequence follows the order of the writes.
+        await db.CommitAsync(Insert("doc", "k3", due: T0), Insert("other", "k1", customer: "cus_1"), Upsert("doc", "u"), Insert("doc", "k2"), Insert("doc", "k1"));
+        var order = (await db.QueryAsync(Tenant, new DocumentQuery { Collection = "doc" })).Select(d => d.Key);
+        Assert.Equal(["taken", "k3", "u", "k2", "k1"], order);
+        var other = await db.GetAsync(Tenant, "other", "k1");
+        Assert.Equal(("cus_1", 1L), (other!.Customer, other.Version));
+        Assert.Equal(T0, (await db.GetAsync(Tenant, "doc", "k3"))!.DueAt);
+
+        // One key of a run exists: the whole commit is refused, naming it.
+        var changes = Changes(Insert("doc", "n1"), Insert("doc", "taken"), Insert("doc", "n2"));
+        changes.Counters.Add(new CounterDelta("g", "k", 5));
+        var error = await Assert.ThrowsAsync<ConcurrencyConflictException>(async () => await db.CommitAsync(Tenant, changes));
+        Assert.Contains("doc/taken", error.Message, StringComparison.Ordinal);
+        Assert.Null(await db.GetAsync(Tenant, "doc", "n1"));
+        Assert.Null(await db.GetAsync(Tenant, "doc", "n2"));
+        Assert.Empty(await db.ReadCountersAsync(Tenant, "g"));
+    }
+
+    [Fact]
     public async Task Deleting_a_document_expected_absent_is_a_no_op_when_it_is_absent()
     {
         await using var db = await server.NewBackendAsync();
