@@ -27,10 +27,16 @@ internal sealed class PostgreSqlStatements
         var expect = $"\"{schema}\".\"{prefix}expect_rows\"";
 
         GetDocument = $"SELECT customer, version, due_at, body, seq FROM {Documents} WHERE tenant = $1 AND collection = $2 AND key = $3";
+        // One primary-key probe per key: the LIMIT keeps the planner from flattening the lateral subquery into a hash
+        // join that scans the whole table (which a generic plan for arrays of unknown length would choose), and the
+        // keys from the arrays take the columns' collation, without which the primary key cannot be used.
         GetDocuments = $"""
             SELECT d.collection, d.key, d.customer, d.version, d.due_at, d.body, d.seq
             FROM unnest($2::text[], $3::text[]) AS k(collection, key)
-            JOIN {Documents} d ON d.tenant = $1 AND d.collection = k.collection AND d.key = k.key
+            CROSS JOIN LATERAL (
+                SELECT collection, key, customer, version, due_at, body, seq FROM {Documents}
+                WHERE tenant = $1 AND collection = k.collection COLLATE "C" AND key = k.key COLLATE "C"
+                LIMIT 1) d
             """;
         CountDocuments = $"SELECT count(*) FROM {Documents} WHERE tenant = $1 AND collection = $2";
 
@@ -59,7 +65,7 @@ internal sealed class PostgreSqlStatements
                 RETURNING collection, key),
             missing AS (
                 SELECT u.collection, u.key FROM u
-                WHERE NOT EXISTS (SELECT 1 FROM w WHERE w.collection = u.collection AND w.key = u.key)
+                WHERE NOT EXISTS (SELECT 1 FROM w WHERE w.collection = u.collection COLLATE "C" AND w.key = u.key COLLATE "C")
                 ORDER BY u.n LIMIT 1)
             SELECT {expect}((SELECT count(*) FROM w), (SELECT count(*) FROM u), (SELECT collection FROM missing), (SELECT key FROM missing))
             """;
