@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Loyalty.Sdk.Programs;
 using PhoneNumbers;
@@ -54,35 +55,41 @@ public static class IdentifierNormalizer
             value = ApplyProviderRules(value);
         }
 
-        // Indexed loops: a foreach over the interface would allocate an enumerator per identifier.
-        var blockedValues = policy.Blocked;
-        for (var i = 0; i < blockedValues.Count; i++)
+        var compiled = Compiled(policy);
+        if (compiled.Blocked is { } blockedValues && blockedValues.Contains(value))
         {
-            if (blockedValues[i].AsSpan().Trim().Equals(value, StringComparison.OrdinalIgnoreCase))
-            {
-                return new NormalizedIdentifier(null, true, null);
-            }
+            return new NormalizedIdentifier(null, true, null);
         }
 
-        var patterns = policy.BlockedPatterns;
-        for (var i = 0; i < patterns.Count; i++)
+        var patterns = compiled.Patterns;
+        for (var i = 0; i < patterns.Length; i++)
         {
-            var pattern = patterns[i];
             try
             {
-                if (Pattern(pattern).IsMatch(value))
+                if (patterns[i].IsMatch(value))
                 {
                     return new NormalizedIdentifier(null, true, null);
                 }
             }
             catch (RegexMatchTimeoutException)
             {
-                return new NormalizedIdentifier(null, false, $"'{identifier.Value}' could not be checked against blocked pattern '{pattern}' in time.");
+                return new NormalizedIdentifier(null, false, $"'{identifier.Value}' could not be checked against blocked pattern '{policy.BlockedPatterns[i]}' in time.");
             }
         }
 
         return ReferenceEquals(value, n.Identifier.Value) ? n : new NormalizedIdentifier(n.Identifier with { Value = value }, false, null);
     }
+
+    // A policy's blocked values as a set and its patterns as compiled expressions, made once per policy instance (the
+    // program's policies live as long as the program): resolution checks them on every identifier.
+    private static readonly ConditionalWeakTable<IdentifierTypePolicy, CompiledPolicy> CompiledPolicies = [];
+
+    private static CompiledPolicy Compiled(IdentifierTypePolicy policy) =>
+        CompiledPolicies.TryGetValue(policy, out var compiled) ? compiled : CompiledPolicies.GetValue(policy, static p => new CompiledPolicy(
+            p.Blocked.Count == 0 ? null : p.Blocked.Select(b => b.Trim()).ToFrozenSet(StringComparer.OrdinalIgnoreCase),
+            [.. p.BlockedPatterns.Select(Pattern)]));
+
+    private sealed record CompiledPolicy(FrozenSet<string>? Blocked, Regex[] Patterns);
 
     /// <summary>E-mail provider rules: Gmail ignores dots and <c>+tags</c> in the local part (and googlemail.com is
     /// gmail.com); other providers' <c>+tags</c> are dropped.</summary>
