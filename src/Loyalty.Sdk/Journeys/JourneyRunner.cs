@@ -154,39 +154,54 @@ internal sealed class JourneyRunner(JourneyOptions options)
     public async ValueTask<JourneyInstance> OnEventAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, LoyaltyEvent e, string? segmentEntered, CancellationToken cancellationToken)
     {
         var d = j.Definition;
+
+        // A conversion is applied with whatever else the event does, in one copy of the instance.
+        var converted = false;
         if (d.Goal is { } goal && !i.Converted && i.EnteredAt is { } entered && run.Now - entered <= goal.Window && i.Entry > 0
             && (DeliveryFeedback.Matches(goal.EventKind, e, i) || (goal.Segment is not null && goal.Segment == segmentEntered)))
         {
-            i = i with { Converted = true };
+            converted = true;
             await run.Session.Journeys.CountAsync(j.Id, i.Holdout ? "conversions.holdout" : "conversions.treated", 1, cancellationToken).ConfigureAwait(false);
             run.Decide(Converted, j.Rule, j.ConvertedSummary!, NoInputs);
             if (goal.ExitOnGoal && i.Status == JourneyStatus.Active)
             {
-                return await EndAsync(run, j, i, "goal", cancellationToken).ConfigureAwait(false);
+                return await EndAsync(run, j, i, "goal", i.Step, true, cancellationToken).ConfigureAwait(false);
             }
         }
 
         if (i.Status != JourneyStatus.Active)
         {
-            return i;
+            return converted ? i with { Converted = true } : i;
         }
 
         if (j.ExitOn.Contains(e.Kind) || (e is Interaction x && j.ExitOn.Contains(DeliveryFeedback.Name(x.InteractionKind))))
         {
-            return await EndAsync(run, j, i, "exit_criteria", cancellationToken).ConfigureAwait(false);
+            return await EndAsync(run, j, i, "exit_criteria", i.Step, converted, cancellationToken).ConfigureAwait(false);
         }
 
         if (i.Step is { } id && j.Steps.TryGetValue(id, out var step) && step.Kind == JourneyStepKind.WaitForEvent && DeliveryFeedback.Matches(step.EventKind, e, i))
         {
-            return await ArriveAsync(run, j, i, step.Next, cancellationToken).ConfigureAwait(false);
+            return await ArriveAsync(run, j, i, step.Next, converted, cancellationToken).ConfigureAwait(false);
         }
 
-        return i;
+        return converted ? i with { Converted = true } : i;
     }
 
     /// <summary>Arrives at <paramref name="stepId"/> and runs until a wait or the end.</summary>
-    public async ValueTask<JourneyInstance> ArriveAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string? stepId, CancellationToken cancellationToken)
+    public ValueTask<JourneyInstance> ArriveAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string? stepId, CancellationToken cancellationToken) =>
+        ArriveAsync(run, j, i, stepId, false, cancellationToken);
+
+    /// <summary>Arrives at <paramref name="stepId"/> and runs until a wait or the end.</summary>
+    /// <param name="run">The run.</param>
+    /// <param name="j">The journey.</param>
+    /// <param name="i">The instance.</param>
+    /// <param name="stepId">The step to arrive at (null: the journey completes).</param>
+    /// <param name="converted">Whether the event that moves the instance also converted it (applied to the copy the run
+    /// ends with).</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public async ValueTask<JourneyInstance> ArriveAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string? stepId, bool converted, CancellationToken cancellationToken)
     {
+        converted |= i.Converted;
         var repo = run.Session.Journeys;
 
         // The instance is copied once, where the run stops (a wait or the end); `at` is the step it stands on.
@@ -195,12 +210,12 @@ internal sealed class JourneyRunner(JourneyOptions options)
         {
             if (stepId is null)
             {
-                return await EndAsync(run, j, i, "completed", at, cancellationToken).ConfigureAwait(false);
+                return await EndAsync(run, j, i, "completed", at, converted, cancellationToken).ConfigureAwait(false);
             }
 
             if (n >= options.MaxStepsPerRun)
             {
-                return await EndAsync(run, j, i, "step_limit", at, cancellationToken).ConfigureAwait(false);
+                return await EndAsync(run, j, i, "step_limit", at, converted, cancellationToken).ConfigureAwait(false);
             }
 
             var step = j.Steps[stepId];
@@ -209,9 +224,9 @@ internal sealed class JourneyRunner(JourneyOptions options)
             switch (step.Kind)
             {
                 case JourneyStepKind.Wait or JourneyStepKind.WaitForEvent:
-                    return i with { Step = at, WakeAt = run.Now + step.Duration!.Value };
+                    return i with { Step = at, WakeAt = run.Now + step.Duration!.Value, Converted = converted };
                 case JourneyStepKind.WaitUntil:
-                    return i with { Step = at, WakeAt = LocalTarget(run, step) };
+                    return i with { Step = at, WakeAt = LocalTarget(run, step), Converted = converted };
                 case JourneyStepKind.Condition:
                     var rule = j.Conditions[step.Id];
                     JourneyRules.Fill(rule, run.Subject, run.Event, run.Profile);
@@ -244,7 +259,7 @@ internal sealed class JourneyRunner(JourneyOptions options)
                     stepId = step.Next;
                     break;
                 default:
-                    return await EndAsync(run, j, i, "exit_step", at, cancellationToken).ConfigureAwait(false);
+                    return await EndAsync(run, j, i, "exit_step", at, converted, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -263,15 +278,12 @@ internal sealed class JourneyRunner(JourneyOptions options)
         return zone.AtLeniently(target).ToInstant();
     }
 
-    private ValueTask<JourneyInstance> EndAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string reason, CancellationToken cancellationToken) =>
-        EndAsync(run, j, i, reason, i.Step, cancellationToken);
-
-    private async ValueTask<JourneyInstance> EndAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string reason, string? step, CancellationToken cancellationToken)
+    private async ValueTask<JourneyInstance> EndAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string reason, string? step, bool converted, CancellationToken cancellationToken)
     {
         var (counter, summary, inputs) = j.Exit(reason);
         await run.Session.Journeys.CountAsync(j.Id, counter, 1, cancellationToken).ConfigureAwait(false);
         run.Decide(Exited, j.Rule, summary, inputs);
-        return i with { Step = step, Status = JourneyStatus.Ended, WakeAt = null, ExitReason = reason };
+        return i with { Step = step, Status = JourneyStatus.Ended, WakeAt = null, ExitReason = reason, Converted = converted || i.Converted };
     }
 
     private async ValueTask ActAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, JourneyStep step, CancellationToken cancellationToken)

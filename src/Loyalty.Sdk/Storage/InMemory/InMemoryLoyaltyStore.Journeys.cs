@@ -47,11 +47,9 @@ public sealed partial class InMemoryLoyaltyStore
             heap.Enqueue((customer, journey, t), (t, customer, journey));
             if (heap.Count > 1024 && heap.Count > 2 * due.Count)
             {
+                // Rebuilt in one pass (an empty queue heapifies a range in linear time).
                 heap.Clear();
-                foreach (var ((c, j), d) in due)
-                {
-                    heap.Enqueue((c, j, d), (d, c, j));
-                }
+                heap.EnqueueRange(due.Select(kv => ((kv.Key.Customer, kv.Key.Journey, kv.Value), (kv.Value, kv.Key.Customer, kv.Key.Journey))));
             }
         }
 
@@ -97,13 +95,26 @@ public sealed partial class InMemoryLoyaltyStore
         }
     }
 
+    private sealed class IdentityPairComparer : IEqualityComparer<(string, string)>
+    {
+        public static readonly IdentityPairComparer Instance = new();
+
+        public bool Equals((string, string) x, (string, string) y) => ReferenceEquals(x.Item1, y.Item1) && ReferenceEquals(x.Item2, y.Item2);
+
+        public int GetHashCode((string, string) obj) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item2));
+    }
+
     /// <summary>The session's buffered journey writes.</summary>
     internal sealed class JourneyPart(JourneyData data) : IInMemoryPart, IJourneyRepository
     {
         // Pending instance writes per customer (a customer has a handful: a list searched by journey id), in the order
         // they were first written.
         private readonly Dictionary<CustomerId, List<Pending>> pending = [];
-        private readonly Dictionary<(string, string), long> counts = [];
+        // Counter increments of the session. Keyed by string identity (the journey code passes the same cached strings
+        // again and again, so this is one cheap lookup); two equal strings that are different objects make two entries,
+        // which commit adds up to the same stored counter.
+        private readonly Dictionary<(string, string), long> counts = new(IdentityPairComparer.Instance);
         private readonly Dictionary<CustomerId, (CustomerChannelResponse Value, long Expected)> responses = [];
         private readonly HashSet<CustomerId> deleted = [];
 
@@ -120,7 +131,10 @@ public sealed partial class InMemoryLoyaltyStore
                 foreach (var w in writes)
                 {
                     var stored = map is not null && map.TryGetValue(w.Journey, out var i) ? i.Version : 0;
-                    InMemorySession.CheckVersion(stored, w.Expected, $"journey {w.Journey} of {customer}");
+                    if (stored != w.Expected)
+                    {
+                        InMemorySession.CheckVersion(stored, w.Expected, $"journey {w.Journey} of {customer}");
+                    }
                 }
             }
         }
