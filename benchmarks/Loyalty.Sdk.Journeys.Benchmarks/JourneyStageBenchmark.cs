@@ -1,3 +1,9 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
 using Loyalty.Sdk.Events;
 using Loyalty.Sdk.Pipeline;
 using Loyalty.Sdk.Profiles;
@@ -10,12 +16,20 @@ namespace Loyalty.Sdk.Journeys.Benchmarks;
 /// <summary>
 /// Journey evaluation in memory: 20 active journeys (event, filter, condition, wait, wait-for-event, goal and exit
 /// criteria), 10,000 customers each already running several of them; a stream of 10% orders, 10% cart abandonments and
-/// 80% interactions (JOURNEY_BENCH_MIX=orders|carts|visits for one kind only) goes through the journey stage, committing every 1,000 events.
+/// 80% interactions (<see cref="Mix"/> <c>mixed</c>; <c>orders</c>, <c>carts</c> or <c>visits</c> for one kind only)
+/// goes through the journey stage, committing every 1,000 events. Each iteration starts from the same warm state (a
+/// fresh store, then the warm-up entries) and sends <see cref="Events"/> events; the events/s column is computed from
+/// the median time per event.
 /// </summary>
-public sealed class JourneyStageBenchmark
+[MemoryDiagnoser]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 9, invocationCount: 1)]
+[Config(typeof(Columns))]
+public class JourneyStageBenchmark
 {
+    public const int Events = 200_000;
     private const int Customers = 10_000;
-    private readonly InMemoryLoyaltyStore store = new();
+    private InMemoryLoyaltyStore store = new();
+    private int round;
     private readonly LoyaltyProgram program = DefaultPrograms.Retail();
     private readonly TenantId tenant = new("bench");
     private JourneyStage stage = null!;
@@ -50,7 +64,26 @@ public sealed class JourneyStageBenchmark
         return list;
     }
 
-    public async Task SetupAsync()
+    /// <summary>The workload: <c>mixed</c> (10% orders, 10% carts, 80% interactions), or one kind only.</summary>
+    [ParamsSource(nameof(Mixes))]
+    public string Mix { get; set; } = "mixed";
+
+    /// <summary>Every mix, or only those listed in <c>JOURNEY_BENCH_MIX</c> (comma-separated, e.g. <c>mixed,orders</c>).</summary>
+    public static IEnumerable<string> Mixes() =>
+        Environment.GetEnvironmentVariable("JOURNEY_BENCH_MIX") is { Length: > 0 } only
+            ? only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : ["mixed", "visits", "carts", "orders"];
+
+    [GlobalSetup]
+    public void GlobalSetup() => SetupAsync().GetAwaiter().GetResult();
+
+    [IterationSetup]
+    public void IterationSetup() => WarmAsync().GetAwaiter().GetResult();
+
+    [Benchmark(OperationsPerInvoke = Events)]
+    public double Journey_evaluation() => RunAsync(seed: ++round).GetAwaiter().GetResult();
+
+    public Task SetupAsync()
     {
         var options = new JourneyOptions();
         foreach (var j in Journeys())
@@ -62,10 +95,15 @@ public sealed class JourneyStageBenchmark
         customers = Enumerable.Range(0, Customers).Select(i => new CustomerId($"cus_{i:00000}")).ToArray();
         profiles = customers.Select(c => new CustomerProfile { Customer = c, FirstSeen = now, LastSeen = now, Traits = new CustomerTraits { Orders = 1, GrossSpend = 50 } }).ToArray();
         var rnd = new Random(7);
-        var mix = Environment.GetEnvironmentVariable("JOURNEY_BENCH_MIX");
-        events = Enumerable.Range(0, 200_000).Select(i => Event(i, mix == "orders" ? 0 : mix == "visits" ? 9 : mix == "carts" ? 1 : rnd.Next(10))).ToArray();
+        var mix = Mix;
+        events = Enumerable.Range(0, Events).Select(i => Event(i, mix == "orders" ? 0 : mix == "visits" ? 9 : mix == "carts" ? 1 : rnd.Next(10))).ToArray();
+        return Task.CompletedTask;
+    }
 
-        // Warm state: every customer enters the journeys of one order, one cart and one interaction.
+    /// <summary>A fresh store in the warm state: every customer enters the journeys of one order, one cart and one interaction.</summary>
+    public async Task WarmAsync()
+    {
+        store = new InMemoryLoyaltyStore();
         for (var k = 0; k < 3; k++)
         {
             await RunAsync(Enumerable.Range(0, Customers).Select(i => Event(1_000_000 + (k * Customers) + i, k == 0 ? 0 : k == 1 ? 1 : 9)).ToArray(), 0);
@@ -106,5 +144,39 @@ public sealed class JourneyStageBenchmark
         }
 
         return batch.Length / watch.Elapsed.TotalSeconds;
+    }
+
+    private sealed class Columns : ManualConfig
+    {
+        public Columns() => AddColumn(new EventsPerSecondColumn());
+    }
+
+    /// <summary>Events per second from the median time per event.</summary>
+    private sealed class EventsPerSecondColumn : IColumn
+    {
+        public string Id => "EventsPerSecond";
+
+        public string ColumnName => "events/s (median)";
+
+        public bool AlwaysShow => true;
+
+        public ColumnCategory Category => ColumnCategory.Custom;
+
+        public int PriorityInCategory => 0;
+
+        public bool IsNumeric => true;
+
+        public UnitType UnitType => UnitType.Dimensionless;
+
+        public string Legend => "Events per second, 1 s / median time per event";
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
+            summary[benchmarkCase]?.ResultStatistics is { } s ? (1e9 / s.Median).ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "-";
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
+
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+
+        public bool IsAvailable(Summary summary) => true;
     }
 }

@@ -487,6 +487,11 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
                 Text(OutboxMessageJson.Serialize(message)));
         }
 
+        foreach (var completion in changes.OutboxCompletions)
+        {
+            Add(batch, sql.CompleteOutboxChecked, Text(tenantValue), Text(completion.Key), Text(completion.Owner));
+        }
+
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

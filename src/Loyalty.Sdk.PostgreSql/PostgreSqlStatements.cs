@@ -144,6 +144,12 @@ internal sealed class PostgreSqlStatements
             RETURNING o.tenant, o.key, o.due_at, o.attempts, o.body
             """;
         CompleteOutbox = $"UPDATE {Outbox} SET done = true, lease_until = NULL WHERE tenant = $1 AND key = $2 AND owner = $3 AND NOT done";
+
+        // A completion inside a commit: a message no longer claimed by the owner raises LY001 and rolls the commit back.
+        CompleteOutboxChecked = $"""
+            WITH w AS (UPDATE {Outbox} SET done = true, lease_until = NULL WHERE tenant = $1 AND key = $2 AND owner = $3 AND NOT done RETURNING 1)
+            SELECT {expect}((SELECT count(*) FROM w), 1, 'outbox', $2)
+            """;
         RetryOutbox = $"UPDATE {Outbox} SET owner = NULL, lease_until = NULL, due_at = $4 WHERE tenant = $1 AND key = $2 AND owner = $3 AND NOT done";
         CountPendingOutbox = $"SELECT count(*) FROM {Outbox} WHERE tenant = $1 AND NOT done";
     }
@@ -213,6 +219,8 @@ internal sealed class PostgreSqlStatements
     public string ClaimOutbox { get; }
 
     public string CompleteOutbox { get; }
+
+    public string CompleteOutboxChecked { get; }
 
     public string RetryOutbox { get; }
 

@@ -323,6 +323,21 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
             }
         }
 
+        if (changes.OutboxCompletions.Count > 0)
+        {
+            var cmd = lease.Command("UPDATE loyalty_outbox SET done = 1, owner = NULL, lease_until = NULL WHERE tenant = $t AND key = $k AND owner = $o AND done = 0");
+            foreach (var c in changes.OutboxCompletions)
+            {
+                cmd.Parameters["$t"].Value = tenant;
+                cmd.Parameters["$k"].Value = c.Key;
+                cmd.Parameters["$o"].Value = c.Owner;
+                if (cmd.ExecuteNonQuery() != 1)
+                {
+                    throw new ConcurrencyConflictException($"Outbox message '{c.Key}' is no longer claimed by '{c.Owner}'.");
+                }
+            }
+        }
+
         foreach (var customer in changes.OutboxCancellations)
         {
             var cmd = lease.Command("DELETE FROM loyalty_outbox WHERE tenant = $t AND customer = $cu");

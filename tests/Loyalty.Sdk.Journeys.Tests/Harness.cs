@@ -80,7 +80,7 @@ internal sealed class Harness : IAsyncDisposable
     private readonly ServiceProvider provider;
     private int next;
 
-    public Harness(Action<JourneyOptions> configure, LoyaltyProgram? program = null, InMemoryLoyaltyStore? store = null)
+    public Harness(Action<JourneyOptions> configure, LoyaltyProgram? program = null, InMemoryLoyaltyStore? store = null, Func<InMemoryLoyaltyStore, ILoyaltyStore>? wrapStore = null)
     {
         Clock = new FakeClock(Start);
         var p = program ?? DefaultPrograms.Retail();
@@ -96,6 +96,10 @@ internal sealed class Harness : IAsyncDisposable
         services.AddSingleton<IChannelSender>(Sms);
         services.AddSingleton<IJourneyActionHandler>(Handler);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IOutboxStage>(Crash));
+        if (wrapStore is not null)
+        {
+            services.AddSingleton(sp => wrapStore(sp.GetRequiredService<InMemoryLoyaltyStore>()));
+        }
         provider = services.BuildServiceProvider();
         Engine = provider.GetRequiredService<ILoyaltyEngine>();
         Journeys = provider.GetRequiredService<IJourneyService>();

@@ -54,6 +54,10 @@ public sealed record JourneyInstance
     /// <summary>Why the last entry ended.</summary>
     public string? ExitReason { get; init; }
 
+    /// <summary>When a customer merge moved this entry from the absorbed customer: the outbox key prefix of the entry
+    /// before the move, so that delivery results of the messages it sent then still count for it (null otherwise).</summary>
+    public string? MovedFrom { get; init; }
+
     /// <summary>Optimistic-concurrency version.</summary>
     public long Version { get; init; }
 }

@@ -140,6 +140,13 @@ public interface IOutboxRepository
     /// <summary>Enqueues a message; a message whose key is already queued is ignored. Returns whether it was added.</summary>
     ValueTask<bool> EnqueueAsync(OutboxMessage message, CancellationToken cancellationToken = default);
 
+    /// <summary>Marks a message claimed by <paramref name="owner"/> delivered, applied on commit together with the
+    /// session's other writes (e.g. what a dispatcher counts for the delivery), so that both happen or neither does.
+    /// If at commit the message is no longer claimed by <paramref name="owner"/> (another dispatcher claimed it after
+    /// the lease ran out, or it was completed), the commit fails with
+    /// <see cref="Validation.ConcurrencyConflictException"/> and nothing is applied.</summary>
+    ValueTask CompleteAsync(string key, string owner, CancellationToken cancellationToken = default);
+
     // --- Erasure (GDPR) ---
 
     /// <summary>Erasure: drops the customer's undelivered messages. Applied on commit.</summary>

@@ -218,6 +218,47 @@ public abstract class JourneysConformance<TFixture>(TFixture fixture) : Conforma
         Assert.Equal((2L, 4L, 1L), (last!.Version, last.For(Events.ContactChannel.Email).Sent, last.For(Events.ContactChannel.Sms).Clicked));
     }
 
+    /// <summary>What a customer merge does through the port, in one session: the absorbed customer's instances and
+    /// response are read, deleted, and saved under the survivor (the moved entry's <see cref="JourneyInstance.MovedFrom"/>
+    /// included); on commit the timers follow the instances, the absorbed customer has nothing left, and the survivor's
+    /// own instance of another journey is untouched.</summary>
+    [Fact]
+    public virtual async Task A_merge_moves_instances_timers_and_responses_in_one_session()
+    {
+        await WriteAsync(async s =>
+        {
+            await s.Journeys.SaveAsync(Journey(Bob, "welcome", At(20)) with { Entry = 1, Holdout = true }, 0);
+            await s.Journeys.SaveAsync(Journey(Bob, "birthday", At(10)), 0);
+            await s.Journeys.SaveAsync(Journey(Ada, "birthday", At(30)), 0);
+            await s.Journeys.SaveAsync(Journey(Ada, "win_back", At(40)), 0);
+            await s.Journeys.SaveResponseAsync(new CustomerChannelResponse { Customer = Bob }.With(Events.ContactChannel.Email, c => c with { Sent = 2, Opened = 1 }), 0);
+            await s.Journeys.SaveResponseAsync(new CustomerChannelResponse { Customer = Ada }.With(Events.ContactChannel.Email, c => c with { Sent = 1 }), 0);
+        });
+
+        await WriteAsync(async s =>
+        {
+            var moved = await s.Journeys.ListForCustomerAsync(Bob);
+            var adaBirthday = (await s.Journeys.GetAsync(Ada, "birthday"))!;
+            var response = (await s.Journeys.GetResponseAsync(Ada))!;
+            await s.Journeys.DeleteCustomerAsync(Bob);
+            var welcome = moved.Single(i => i.Journey == "welcome");
+            await s.Journeys.SaveAsync(welcome with { Customer = Ada, MovedFrom = "journey:welcome:v1:cus-bob:1:" }, 0);
+            await s.Journeys.SaveAsync(adaBirthday with { Step = "merged", WakeAt = At(10) }, adaBirthday.Version);
+            await s.Journeys.SaveResponseAsync(response.With(Events.ContactChannel.Email, c => c with { Sent = 3, Opened = 1 }), response.Version);
+            Assert.Empty(await s.Journeys.ListForCustomerAsync(Bob));
+            Assert.Equal(["birthday", "welcome", "win_back"], (await s.Journeys.ListForCustomerAsync(Ada)).Select(i => i.Journey).Order(StringComparer.Ordinal));
+        });
+
+        Assert.Empty(await ReadAsync(s => s.Journeys.ListForCustomerAsync(Bob)));
+        Assert.Null(await ReadAsync(s => s.Journeys.GetResponseAsync(Bob)));
+        Assert.Equal([(Ada, "birthday"), (Ada, "welcome"), (Ada, "win_back")], await ReadAsync(s => s.Journeys.ListDueAsync(At(100), 10)));
+        var welcome = await ReadAsync(s => s.Journeys.GetAsync(Ada, "welcome"));
+        Assert.Equal((Ada, 1, true, "journey:welcome:v1:cus-bob:1:", 1L), (welcome!.Customer, welcome.Entry, welcome.Holdout, welcome.MovedFrom, welcome.Version));
+        Assert.Equal(("merged", 2L), ((await ReadAsync(s => s.Journeys.GetAsync(Ada, "birthday")))!.Step, (await ReadAsync(s => s.Journeys.GetAsync(Ada, "birthday")))!.Version));
+        var email = (await ReadAsync(s => s.Journeys.GetResponseAsync(Ada)))!.For(Events.ContactChannel.Email);
+        Assert.Equal((3L, 1L), (email.Sent, email.Opened));
+    }
+
     /// <summary>Erasing a customer deletes their instances, timers and channel response on commit, and nobody else's;
     /// the session reads its own deletion.</summary>
     [Fact]

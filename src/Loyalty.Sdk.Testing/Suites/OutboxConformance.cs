@@ -55,6 +55,54 @@ public abstract class OutboxConformance<TFixture>(TFixture fixture) : Conformanc
         Assert.Equal("first", claims.Single(c => c.Message.Key == "k1").Message.Template);
     }
 
+    /// <summary>A completion in a session is applied with the session's other writes on commit, and not at all
+    /// without a commit; a completion of a message the owner no longer holds (claimed by another dispatcher, or
+    /// completed) fails the commit with a concurrency conflict and nothing of the session is applied.</summary>
+    [Fact]
+    public virtual async Task A_completion_in_a_session_commits_with_its_other_writes_or_not_at_all()
+    {
+        await EnqueueAsync(Msg("k1"), Msg("k2"));
+        var claims = await Store.Outbox.ClaimDueAsync(T0, 10, Lease, "dispatcher");
+        Assert.Equal(2, claims.Count);
+
+        await using (var discarded = await OpenAsync())
+        {
+            await discarded.Outbox.CompleteAsync("k1", "dispatcher");
+            await discarded.Journeys.CountAsync("welcome", "sent");
+        }
+
+        Assert.Equal(2, await Store.Outbox.CountPendingAsync(Tenant));
+        Assert.Empty(await ReadAsync(s => s.Journeys.GetStatsAsync()));
+
+        await WriteAsync(async s =>
+        {
+            await s.Outbox.CompleteAsync("k1", "dispatcher");
+            await s.Journeys.CountAsync("welcome", "sent");
+        });
+
+        Assert.Equal(1, await Store.Outbox.CountPendingAsync(Tenant));
+        Assert.Equal(1, (await ReadAsync(s => s.Journeys.GetStatsAsync())).Single()["sent"]);
+
+        // k2's lease runs out and another dispatcher claims it: the first owner's completion conflicts, and so does a
+        // second completion of k1.
+        Assert.Equal(["k2"], (await Store.Outbox.ClaimDueAsync(T0 + Lease, 10, Lease, "other")).Select(c => c.Message.Key));
+        foreach (var key in new[] { "k2", "k1" })
+        {
+            await using var session = await OpenAsync();
+            await session.Outbox.CompleteAsync(key, "dispatcher");
+            await session.Journeys.CountAsync("welcome", "sent");
+            await AssertConflictAsync(async () => await session.CommitAsync());
+        }
+
+        Assert.Equal(1, await Store.Outbox.CountPendingAsync(Tenant));
+        Assert.Equal(1, (await ReadAsync(s => s.Journeys.GetStatsAsync())).Single()["sent"]);
+
+        // The new owner completes it.
+        await WriteAsync(s => s.Outbox.CompleteAsync("k2", "other"));
+        Assert.Equal(0, await Store.Outbox.CountPendingAsync(Tenant));
+        Assert.Empty(await Store.Outbox.ClaimDueAsync(T0 + Duration.FromDays(1), 10, Lease, "dispatcher"));
+    }
+
     /// <summary>Dispatchers do not see a message before its session commits, and never when the session is disposed
     /// without commit.</summary>
     [Fact]

@@ -109,7 +109,8 @@ public static class DeliveryFeedback
         }
 
         return e is Interaction x && expected == Name(x.InteractionKind)
-            && (!IsJourneyMessage(x.MessageId) || x.MessageId!.StartsWith(EntryPrefix(i), StringComparison.Ordinal));
+            && (!IsJourneyMessage(x.MessageId) || x.MessageId!.StartsWith(EntryPrefix(i), StringComparison.Ordinal)
+                || (i.MovedFrom is { } moved && x.MessageId.StartsWith(moved, StringComparison.Ordinal)));
     }
 
     /// <summary>Whether the outbox key <paramref name="message"/> was sent by <paramref name="journey"/> (any version or entry).</summary>

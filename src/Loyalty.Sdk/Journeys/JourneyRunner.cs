@@ -72,9 +72,11 @@ internal sealed class JourneyRunner(JourneyOptions options)
     public const string Excluded = "journey_excluded";
     public const string Converted = "journey_converted";
 
+    private static readonly IReadOnlyDictionary<string, string> NoInputs = new Dictionary<string, string>().AsReadOnly();
+
     private static readonly CompositeFormat KeyFormat = CompositeFormat.Parse("journey:{0}:v{1}:{2}:{3}:{4}");
 
-    public static string Rule(CompiledJourney j) => $"journey.{j.Id}.v{j.Definition.Version.ToString(CultureInfo.InvariantCulture)}";
+    public static string Rule(CompiledJourney j) => j.Rule;
 
     public static string OutboxKey(JourneyInstance i, string step) =>
         string.Format(CultureInfo.InvariantCulture, KeyFormat, i.Journey, i.JourneyVersion, i.Customer.Value, i.Entry, step);
@@ -112,7 +114,7 @@ internal sealed class JourneyRunner(JourneyOptions options)
             return existing is { Status: JourneyStatus.Scheduled } ? existing with { Status = JourneyStatus.Ended, WakeAt = null, ExitReason = "global_control" } : null;
         }
 
-        var holdout = !d.Transactional && d.HoldoutPercent > 0 && JourneyRules.Bucket("holdout:" + j.Id, run.Customer) < d.HoldoutPercent;
+        var holdout = !d.Transactional && d.HoldoutPercent > 0 && JourneyRules.Bucket(j.HoldoutSalt, run.Customer) < d.HoldoutPercent;
         var instance = new JourneyInstance
         {
             Customer = run.Customer,
@@ -126,8 +128,8 @@ internal sealed class JourneyRunner(JourneyOptions options)
         };
         await repo.CountAsync(j.Id, "entries", 1, cancellationToken).ConfigureAwait(false);
         await repo.CountAsync(j.Id, holdout ? "entries.holdout" : "entries.treated", 1, cancellationToken).ConfigureAwait(false);
-        run.Decide(Entered, Rule(j), $"Entered journey {j.Id} v{d.Version} (entry {instance.Entry}){(holdout ? " in the holdout group" : "")}.",
-            new Dictionary<string, string> { ["cause"] = cause, ["entry"] = instance.Entry.ToString(CultureInfo.InvariantCulture), ["holdout"] = holdout ? "true" : "false" });
+        var (summary, inputs) = j.EnteredDecision(instance.Entry, holdout, cause);
+        run.Decide(Entered, j.Rule, summary, inputs);
         return await ArriveAsync(run, j, instance, j.EntryStep, cancellationToken).ConfigureAwait(false);
     }
 
@@ -152,61 +154,79 @@ internal sealed class JourneyRunner(JourneyOptions options)
     public async ValueTask<JourneyInstance> OnEventAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, LoyaltyEvent e, string? segmentEntered, CancellationToken cancellationToken)
     {
         var d = j.Definition;
+
+        // A conversion is applied with whatever else the event does, in one copy of the instance.
+        var converted = false;
         if (d.Goal is { } goal && !i.Converted && i.EnteredAt is { } entered && run.Now - entered <= goal.Window && i.Entry > 0
             && (DeliveryFeedback.Matches(goal.EventKind, e, i) || (goal.Segment is not null && goal.Segment == segmentEntered)))
         {
-            i = i with { Converted = true };
+            converted = true;
             await run.Session.Journeys.CountAsync(j.Id, i.Holdout ? "conversions.holdout" : "conversions.treated", 1, cancellationToken).ConfigureAwait(false);
-            run.Decide(Converted, Rule(j), $"Reached the goal of journey {j.Id} ({goal.EventKind ?? goal.Segment}).");
+            run.Decide(Converted, j.Rule, j.ConvertedSummary!, NoInputs);
             if (goal.ExitOnGoal && i.Status == JourneyStatus.Active)
             {
-                return await EndAsync(run, j, i, "goal", cancellationToken).ConfigureAwait(false);
+                return await EndAsync(run, j, i, "goal", i.Step, true, cancellationToken).ConfigureAwait(false);
             }
         }
 
         if (i.Status != JourneyStatus.Active)
         {
-            return i;
+            return converted ? i with { Converted = true } : i;
         }
 
         if (j.ExitOn.Contains(e.Kind) || (e is Interaction x && j.ExitOn.Contains(DeliveryFeedback.Name(x.InteractionKind))))
         {
-            return await EndAsync(run, j, i, "exit_criteria", cancellationToken).ConfigureAwait(false);
+            return await EndAsync(run, j, i, "exit_criteria", i.Step, converted, cancellationToken).ConfigureAwait(false);
         }
 
         if (i.Step is { } id && j.Steps.TryGetValue(id, out var step) && step.Kind == JourneyStepKind.WaitForEvent && DeliveryFeedback.Matches(step.EventKind, e, i))
         {
-            return await ArriveAsync(run, j, i, step.Next, cancellationToken).ConfigureAwait(false);
+            return await ArriveAsync(run, j, i, step.Next, converted, cancellationToken).ConfigureAwait(false);
         }
 
-        return i;
+        return converted ? i with { Converted = true } : i;
     }
 
     /// <summary>Arrives at <paramref name="stepId"/> and runs until a wait or the end.</summary>
-    public async ValueTask<JourneyInstance> ArriveAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string? stepId, CancellationToken cancellationToken)
+    public ValueTask<JourneyInstance> ArriveAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string? stepId, CancellationToken cancellationToken) =>
+        ArriveAsync(run, j, i, stepId, false, cancellationToken);
+
+    /// <summary>Arrives at <paramref name="stepId"/> and runs until a wait or the end.</summary>
+    /// <param name="run">The run.</param>
+    /// <param name="j">The journey.</param>
+    /// <param name="i">The instance.</param>
+    /// <param name="stepId">The step to arrive at (null: the journey completes).</param>
+    /// <param name="converted">Whether the event that moves the instance also converted it (applied to the copy the run
+    /// ends with).</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public async ValueTask<JourneyInstance> ArriveAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string? stepId, bool converted, CancellationToken cancellationToken)
     {
+        converted |= i.Converted;
         var repo = run.Session.Journeys;
+
+        // The instance is copied once, where the run stops (a wait or the end); `at` is the step it stands on.
+        var at = i.Step;
         for (var n = 0; ; n++)
         {
             if (stepId is null)
             {
-                return await EndAsync(run, j, i, "completed", cancellationToken).ConfigureAwait(false);
+                return await EndAsync(run, j, i, "completed", at, converted, cancellationToken).ConfigureAwait(false);
             }
 
             if (n >= options.MaxStepsPerRun)
             {
-                return await EndAsync(run, j, i, "step_limit", cancellationToken).ConfigureAwait(false);
+                return await EndAsync(run, j, i, "step_limit", at, converted, cancellationToken).ConfigureAwait(false);
             }
 
             var step = j.Steps[stepId];
-            i = i with { Step = step.Id, WakeAt = null };
-            await repo.CountAsync(j.Id, "step." + step.Id, 1, cancellationToken).ConfigureAwait(false);
+            at = step.Id;
+            await repo.CountAsync(j.Id, j.StepCounters[step.Id], 1, cancellationToken).ConfigureAwait(false);
             switch (step.Kind)
             {
                 case JourneyStepKind.Wait or JourneyStepKind.WaitForEvent:
-                    return i with { WakeAt = run.Now + step.Duration!.Value };
+                    return i with { Step = at, WakeAt = run.Now + step.Duration!.Value, Converted = converted };
                 case JourneyStepKind.WaitUntil:
-                    return i with { WakeAt = LocalTarget(run, step) };
+                    return i with { Step = at, WakeAt = LocalTarget(run, step), Converted = converted };
                 case JourneyStepKind.Condition:
                     var rule = j.Conditions[step.Id];
                     JourneyRules.Fill(rule, run.Subject, run.Event, run.Profile);
@@ -239,7 +259,7 @@ internal sealed class JourneyRunner(JourneyOptions options)
                     stepId = step.Next;
                     break;
                 default:
-                    return await EndAsync(run, j, i, "exit_step", cancellationToken).ConfigureAwait(false);
+                    return await EndAsync(run, j, i, "exit_step", at, converted, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -258,42 +278,51 @@ internal sealed class JourneyRunner(JourneyOptions options)
         return zone.AtLeniently(target).ToInstant();
     }
 
-    private async ValueTask<JourneyInstance> EndAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string reason, CancellationToken cancellationToken)
+    private async ValueTask<JourneyInstance> EndAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, string reason, string? step, bool converted, CancellationToken cancellationToken)
     {
-        await run.Session.Journeys.CountAsync(j.Id, "exit." + reason, 1, cancellationToken).ConfigureAwait(false);
-        run.Decide(Exited, Rule(j), $"Left journey {j.Id} ({reason}).", new Dictionary<string, string> { ["reason"] = reason });
-        return i with { Status = JourneyStatus.Ended, WakeAt = null, ExitReason = reason };
+        var (counter, summary, inputs) = j.Exit(reason);
+        await run.Session.Journeys.CountAsync(j.Id, counter, 1, cancellationToken).ConfigureAwait(false);
+        run.Decide(Exited, j.Rule, summary, inputs);
+        return i with { Step = step, Status = JourneyStatus.Ended, WakeAt = null, ExitReason = reason, Converted = converted || i.Converted };
     }
 
     private async ValueTask ActAsync(JourneyRun run, CompiledJourney j, JourneyInstance i, JourneyStep step, CancellationToken cancellationToken)
     {
         var action = step.Action!;
         var repo = run.Session.Journeys;
-        var key = OutboxKey(i, step.Id);
         if (i.Holdout)
         {
             await repo.CountAsync(j.Id, "skipped.holdout", 1, cancellationToken).ConfigureAwait(false);
             run.Context?.AddAction(new JourneyActionOutcome(j.Id, step.Id, ActionDisposition.Suppressed, "holdout"));
-            run.Decide(ActionDecided, Rule(j), $"Action {step.Id} of journey {j.Id} not performed: the customer is in the holdout group.",
-                new Dictionary<string, string> { ["step"] = step.Id, ["disposition"] = "suppressed", ["reason"] = "holdout" });
+            var (summary, inputs) = j.HoldoutDecision(step);
+            run.Decide(ActionDecided, j.Rule, summary, inputs);
             return;
         }
 
-        var variables = new Dictionary<string, string>(action.Variables, StringComparer.Ordinal)
-        {
-            [JourneyVariables.Journey] = j.Id,
-            [JourneyVariables.Step] = step.Id,
-            [JourneyVariables.MessageClass] = action.MessageClass ?? (j.Definition.Transactional ? "transactional" : "promotional"),
-        };
-        if (action.Channel is { } channel)
-        {
-            variables[JourneyVariables.Channel] = channel.ToString();
-        }
+        var key = OutboxKey(i, step.Id);
 
-        if (action.Kind == JourneyActionKind.AwardPoints)
+        // The same for every message of this step: built once, shared (read-only).
+        var variables = j.ActionVariables(step, static (j, step) =>
         {
-            variables[JourneyVariables.Points] = action.Points.ToString(CultureInfo.InvariantCulture);
-        }
+            var action = step.Action!;
+            var variables = new Dictionary<string, string>(action.Variables, StringComparer.Ordinal)
+            {
+                [JourneyVariables.Journey] = j.Id,
+                [JourneyVariables.Step] = step.Id,
+                [JourneyVariables.MessageClass] = action.MessageClass ?? (j.Definition.Transactional ? "transactional" : "promotional"),
+            };
+            if (action.Channel is { } channel)
+            {
+                variables[JourneyVariables.Channel] = channel.ToString();
+            }
+
+            if (action.Kind == JourneyActionKind.AwardPoints)
+            {
+                variables[JourneyVariables.Points] = action.Points.ToString(CultureInfo.InvariantCulture);
+            }
+
+            return variables.AsReadOnly();
+        });
 
         var message = new OutboxMessage
         {
@@ -314,7 +343,7 @@ internal sealed class JourneyRunner(JourneyOptions options)
 
         run.Context?.AddAction(new JourneyActionOutcome(j.Id, step.Id, ActionDisposition.Queued, added ? null : "already_queued"));
         run.Decide(ActionDecided, Rule(j), $"Action {step.Id} ({message.ActionKind}) of journey {j.Id} queued as {key}.",
-            new Dictionary<string, string> { ["step"] = step.Id, ["disposition"] = "queued", ["key"] = key });
+            new DecisionInputs(DecisionInputs.Action, [step.Id, "queued", key]));
     }
 }
 

@@ -1,4 +1,5 @@
 using Loyalty.Sdk.Consent;
+using Loyalty.Sdk.Identity;
 using Loyalty.Sdk.Journeys;
 using Loyalty.Sdk.Ledger;
 using Loyalty.Sdk.Pipeline;
@@ -33,6 +34,7 @@ public static class JourneyServiceCollectionExtensions
         services.TryAddSingleton(sp => new JourneyStage(sp.GetRequiredService<JourneyRegistry>(), sp.GetRequiredService<JourneyRunner>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IJourneyStage, JourneyStage>(sp => sp.GetRequiredService<JourneyStage>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPersonalDataContributor, JourneyPersonalData>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICustomerMergeParticipant, JourneyMergeParticipant>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILedgerSignalObserver, JourneyLedgerObserver>(sp => new JourneyLedgerObserver(sp.GetRequiredService<JourneyRegistry>(), sp.GetRequiredService<JourneyRunner>())));
         services.TryAddSingleton<IJourneyService>(sp => new JourneyService(
             sp.GetRequiredService<ILoyaltyStore>(), sp.GetRequiredService<IProgramProvider>(), sp.GetRequiredService<JourneyRegistry>(), sp.GetRequiredService<JourneyRunner>()));

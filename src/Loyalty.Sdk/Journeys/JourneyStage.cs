@@ -39,31 +39,36 @@ public sealed class JourneyStage : IJourneyStage
         var e = context.Event;
         var repo = context.Session.Journeys;
         var stored = await repo.ListForCustomerAsync(customer, cancellationToken).ConfigureAwait(false);
-        Dictionary<string, (JourneyInstance Current, long Expected, bool Dirty)>? instances = null;
-        if (stored.Count > 0)
-        {
-            instances = new Dictionary<string, (JourneyInstance, long, bool)>(stored.Count, StringComparer.Ordinal);
-            foreach (var i in stored)
-            {
-                instances[i.Journey] = (i, i.Version, false);
-            }
-        }
+
+        // The customer's instances as this event changes them, in the order the store listed them (copied on the
+        // first change only).
+        var instances = new Instances(stored);
 
         var profile = context.Profile;
-        subject ??= new RuleSubject(catalog.Schema.SlotCount);
-        subject.EnsureCapacity(catalog.Schema.SlotCount);
-        var run = new JourneyRun
+        var interactionName = e is Interaction interaction ? DeliveryFeedback.Name(interaction.InteractionKind) : null;
+        JourneyRun? run = null;
+        JourneyRun Run()
         {
-            Session = context.Session,
-            Program = context.Program,
-            Tenant = context.Tenant,
-            Customer = customer,
-            Now = context.Now,
-            Profile = profile,
-            Event = e,
-            Context = context,
-            Subject = subject,
-        };
+            if (run is null)
+            {
+                subject ??= new RuleSubject(catalog.Schema.SlotCount);
+                subject.EnsureCapacity(catalog.Schema.SlotCount);
+                run = new JourneyRun
+                {
+                    Session = context.Session,
+                    Program = context.Program,
+                    Tenant = context.Tenant,
+                    Customer = customer,
+                    Now = context.Now,
+                    Profile = profile,
+                    Event = e,
+                    Context = context,
+                    Subject = subject,
+                };
+            }
+
+            return run;
+        }
 
         // 0. A delivery result of a journey message: measurement per journey and the customer's response per channel.
         if (e is Interaction { MessageId: { } messageId } feedback && DeliveryFeedback.IsJourneyMessage(messageId))
@@ -71,50 +76,69 @@ public sealed class JourneyStage : IJourneyStage
             await RecordFeedbackAsync(context, catalog, customer, feedback, messageId, cancellationToken).ConfigureAwait(false);
         }
 
-        // 1. Running (and recently ended) instances react: goal, exit criteria, awaited event.
-        if (instances is not null && catalog.HasGoalsOrExits)
+        // 1. Running (and recently ended) instances react: goal, exit criteria, awaited event. Only instances of a
+        // journey that names this event (or the segment just entered) can react; the others are not looked at.
+        string? entered = null;
+        foreach (var change in context.SegmentChanges)
         {
-            string? entered = null;
-            foreach (var change in context.SegmentChanges)
+            if (change.Entered)
             {
-                if (change.Entered)
-                {
-                    entered = change.Segment;
-                }
+                entered = change.Segment;
             }
+        }
 
-            foreach (var (journey, (current, expected, dirty)) in instances.ToArray())
+        if (instances.Count > 0 && catalog.HasGoalsOrExits && catalog.AnyReactsTo(e.Kind, interactionName, entered))
+        {
+            for (var k = 0; k < instances.Count; k++)
             {
-                if (current.Status == JourneyStatus.Scheduled || catalog.Find(journey, current.JourneyVersion) is not { } j)
+                var current = instances[k];
+                if (current.Status == JourneyStatus.Scheduled || catalog.Find(current.Journey, current.JourneyVersion) is not { } j
+                    || !j.ReactsTo(e.Kind, interactionName, entered))
                 {
                     continue;
                 }
 
-                var next = await runner.OnEventAsync(run, j, current, e, entered, cancellationToken).ConfigureAwait(false);
+                var next = await runner.OnEventAsync(Run(), j, current, e, entered, cancellationToken).ConfigureAwait(false);
                 if (!ReferenceEquals(next, current))
                 {
-                    instances[journey] = (next, expected, true);
+                    instances.Set(k, next, instances.ExpectedAt(k));
                 }
             }
         }
 
-        CompiledJourney[]? byInteraction = null;
-
         // 2. Event triggers (an interaction also by its interaction kind, e.g. message_clicked).
-        if (catalog.ByEventKind.TryGetValue(e.Kind, out var byKind) | (e is Interaction interaction && catalog.ByEventKind.TryGetValue(DeliveryFeedback.Name(interaction.InteractionKind), out byInteraction)))
+        if (catalog.ByEventKind.TryGetValue(e.Kind, out var byKind))
         {
-            foreach (var j in (byKind ?? []).Concat(byInteraction ?? []))
+            await TriggerAsync(byKind).ConfigureAwait(false);
+        }
+
+        if (interactionName is not null && catalog.ByEventKind.TryGetValue(interactionName, out var byInteraction))
+        {
+            await TriggerAsync(byInteraction).ConfigureAwait(false);
+        }
+
+        async ValueTask TriggerAsync(CompiledJourney[] journeys)
+        {
+            foreach (var j in journeys)
             {
+                // Re-entry first (cheap, and the usual answer for a customer already in the journey), then the filter.
+                var k = instances.IndexOf(j.Id);
+                if (!JourneyRunner.CanEnter(k < 0 ? null : instances[k], j.Definition, context.Now))
+                {
+                    continue;
+                }
+
                 if (j.Filter is { } filter)
                 {
-                    JourneyRules.Fill(filter, subject, e, profile);
-                    if (!filter.Evaluate(subject, context.Now))
+                    var r = Run();
+                    JourneyRules.Fill(filter, r.Subject, e, profile);
+                    if (!filter.Evaluate(r.Subject, context.Now))
                     {
                         continue;
                     }
                 }
 
-                await TryEnterAsync(run, j, instances ??= new(StringComparer.Ordinal), e.Kind, cancellationToken).ConfigureAwait(false);
+                await TryEnterAsync(Run(), j, instances, e.Kind, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -129,7 +153,7 @@ public sealed class JourneyStage : IJourneyStage
                     {
                         if (change.Segment == t.Segment && change.Entered == (t.Kind == JourneyTriggerKind.SegmentEntered))
                         {
-                            await TryEnterAsync(run, j, instances ??= new(StringComparer.Ordinal), $"segment:{change.Segment}", cancellationToken).ConfigureAwait(false);
+                            await TryEnterAsync(Run(), j, instances, $"segment:{change.Segment}", cancellationToken).ConfigureAwait(false);
                         }
                     }
 
@@ -146,16 +170,15 @@ public sealed class JourneyStage : IJourneyStage
                         if (d.Capability == Capabilities.Ledger && d.Action == action
                             && (t.Kind != JourneyTriggerKind.TierChanged || JourneyLedgerObserver.TierMatches(t.Attribute, context.Program, d.Inputs.GetValueOrDefault("from"), d.Inputs.GetValueOrDefault("to"))))
                         {
-                            await TryEnterAsync(run, j, instances ??= new(StringComparer.Ordinal), action, cancellationToken).ConfigureAwait(false);
+                            await TryEnterAsync(Run(), j, instances, action, cancellationToken).ConfigureAwait(false);
                             break;
                         }
                     }
 
                     break;
                 case JourneyTriggerKind.Inactivity or JourneyTriggerKind.DateAttribute:
-                    instances ??= new(StringComparer.Ordinal);
-                    var existing = instances.TryGetValue(j.Id, out var x) ? x : default;
-                    var current = existing.Current;
+                    var k = instances.IndexOf(j.Id);
+                    var current = k < 0 ? null : instances[k];
                     if (current is { Status: JourneyStatus.Active } || !JourneyRunner.CanEnter(current, j.Definition, context.Now))
                     {
                         break;
@@ -169,21 +192,70 @@ public sealed class JourneyStage : IJourneyStage
 
                     var scheduled = (current ?? new JourneyInstance { Customer = customer, Journey = j.Id, JourneyVersion = j.Definition.Version })
                         with { Status = JourneyStatus.Scheduled, WakeAt = due, JourneyVersion = j.Definition.Version };
-                    instances[j.Id] = (scheduled, current?.Version ?? 0, true);
+                    instances.Set(k, scheduled, current?.Version ?? 0);
                     break;
             }
         }
 
-        if (instances is null)
+        if (instances.Changed is { } changed)
         {
-            return;
+            foreach (var (current, expected, dirty) in changed)
+            {
+                if (dirty)
+                {
+                    await repo.SaveAsync(current, expected, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>An instance as the event leaves it: the version read (0 for a new one) and whether it changed.</summary>
+    private readonly record struct Working(JourneyInstance Current, long Expected, bool Dirty);
+
+    /// <summary>The customer's instances during one event: the stored list until the first change, then a copy
+    /// that records, per instance, the version read and whether it changed. A handful per customer: searched linearly.</summary>
+    private sealed class Instances(IReadOnlyList<JourneyInstance> stored)
+    {
+        public List<Working>? Changed { get; private set; }
+
+        public int Count => Changed?.Count ?? stored.Count;
+
+        public JourneyInstance this[int k] => Changed is { } c ? c[k].Current : stored[k];
+
+        public long ExpectedAt(int k) => Changed is { } c ? c[k].Expected : stored[k].Version;
+
+        public int IndexOf(string journey)
+        {
+            for (var k = 0; k < Count; k++)
+            {
+                if (string.Equals(this[k].Journey, journey, StringComparison.Ordinal))
+                {
+                    return k;
+                }
+            }
+
+            return -1;
         }
 
-        foreach (var (_, (current, expected, dirty)) in instances)
+        /// <summary>Replaces instance <paramref name="k"/> (or adds one when <paramref name="k"/> is negative).</summary>
+        public void Set(int k, JourneyInstance value, long expected)
         {
-            if (dirty)
+            if (Changed is null)
             {
-                await repo.SaveAsync(current, expected, cancellationToken).ConfigureAwait(false);
+                Changed = new List<Working>(stored.Count + 4);
+                foreach (var i in stored)
+                {
+                    Changed.Add(new Working(i, i.Version, false));
+                }
+            }
+
+            if (k < 0)
+            {
+                Changed.Add(new Working(value, expected, true));
+            }
+            else
+            {
+                Changed[k] = new Working(value, expected, true);
             }
         }
     }
@@ -221,13 +293,14 @@ public sealed class JourneyStage : IJourneyStage
         _ => null,
     };
 
-    private async ValueTask TryEnterAsync(JourneyRun run, CompiledJourney j, Dictionary<string, (JourneyInstance Current, long Expected, bool Dirty)> instances, string cause, CancellationToken cancellationToken)
+    private async ValueTask TryEnterAsync(JourneyRun run, CompiledJourney j, Instances instances, string cause, CancellationToken cancellationToken)
     {
-        var existing = instances.TryGetValue(j.Id, out var x) ? x : default;
-        var entered = await runner.EnterAsync(run, j, existing.Current, cause, cancellationToken).ConfigureAwait(false);
+        var k = instances.IndexOf(j.Id);
+        var existing = k < 0 ? null : instances[k];
+        var entered = await runner.EnterAsync(run, j, existing, cause, cancellationToken).ConfigureAwait(false);
         if (entered is not null)
         {
-            instances[j.Id] = (entered, existing.Current?.Version ?? 0, true);
+            instances.Set(k, entered, existing?.Version ?? 0);
         }
     }
 

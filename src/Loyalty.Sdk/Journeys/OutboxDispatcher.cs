@@ -91,7 +91,7 @@ internal sealed class OutboxDispatcher(
             }
 
             var counts = new Dictionary<(TenantId, string, string), long>();
-            var sends = new Dictionary<(TenantId, CustomerId), List<ContactChannel>>();
+            var local = new List<string>();
             foreach (var claim in claims)
             {
                 var m = claim.Message;
@@ -116,9 +116,12 @@ internal sealed class OutboxDispatcher(
                     outcome = new Outcome(Kind.Failed, null, ex.GetType().Name, null);
                 }
 
+                // The counters of this message: with its completion when it completes (one unit of work), else
+                // with the batch's.
+                local.Clear();
                 if (outcome.Choice is { } choice)
                 {
-                    Count("best_channel." + choice);
+                    local.Add("best_channel." + choice);
                 }
 
                 try
@@ -126,47 +129,65 @@ internal sealed class OutboxDispatcher(
                     switch (outcome.Kind)
                     {
                         case Kind.Sent:
-                            await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
-                            sent++;
-                            Count("sent");
+                            local.Add("sent");
                             if (outcome.Channel is { } c)
                             {
-                                Count("sent." + c.ToString().ToLowerInvariant());
-                                if (!sends.TryGetValue((m.Tenant, m.Customer), out var channels))
-                                {
-                                    sends[(m.Tenant, m.Customer)] = channels = [];
-                                }
-
-                                channels.Add(c);
+                                local.Add("sent." + c.ToString().ToLowerInvariant());
                             }
 
-                            break;
-                        case Kind.Deferred:
-                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, outcome.Until ?? at + Duration.FromHours(1), cancellationToken).ConfigureAwait(false);
-                            deferred++;
-                            Count("deferred");
-                            break;
-                        case Kind.Skipped:
-                            await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
-                            skipped++;
-                            Count("skipped." + outcome.Reason);
-                            break;
-                        default:
-                            if (outcome.Permanent || m.Attempts >= options.MaxAttempts)
+                            if (await CompleteAsync(m, journey, local, outcome.Channel, cancellationToken).ConfigureAwait(false))
                             {
-                                await store.Outbox.CompleteAsync(m.Tenant, m.Key, owner, cancellationToken).ConfigureAwait(false);
-                                skipped++;
-                                Count("skipped.failed");
+                                sent++;
                             }
                             else
                             {
-                                var backoff = options.RetryBackoff * Math.Pow(2, Math.Max(0, m.Attempts - 1));
-                                await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, Now() + backoff, cancellationToken).ConfigureAwait(false);
-                                failed++;
-                                Count("failed");
+                                Count("lease_lost");
                             }
 
+                            continue;
+                        case Kind.Deferred:
+                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, outcome.Until ?? at + Duration.FromHours(1), cancellationToken).ConfigureAwait(false);
+                            deferred++;
+                            local.Add("deferred");
                             break;
+                        case Kind.Skipped:
+                            local.Add("skipped." + outcome.Reason);
+                            if (await CompleteAsync(m, journey, local, null, cancellationToken).ConfigureAwait(false))
+                            {
+                                skipped++;
+                            }
+                            else
+                            {
+                                Count("lease_lost");
+                            }
+
+                            continue;
+                        default:
+                            if (outcome.Permanent || m.Attempts >= options.MaxAttempts)
+                            {
+                                local.Add("skipped.failed");
+                                if (await CompleteAsync(m, journey, local, null, cancellationToken).ConfigureAwait(false))
+                                {
+                                    skipped++;
+                                }
+                                else
+                                {
+                                    Count("lease_lost");
+                                }
+
+                                continue;
+                            }
+
+                            var backoff = options.RetryBackoff * Math.Pow(2, Math.Max(0, m.Attempts - 1));
+                            await store.Outbox.RetryAsync(m.Tenant, m.Key, owner, Now() + backoff, cancellationToken).ConfigureAwait(false);
+                            failed++;
+                            local.Add("failed");
+                            break;
+                    }
+
+                    foreach (var counter in local)
+                    {
+                        Count(counter);
                     }
                 }
                 catch (InvalidOperationException)
@@ -174,60 +195,74 @@ internal sealed class OutboxDispatcher(
                     // The lease ran out and another dispatcher claimed the message: it owns the outcome now.
                     Count("lease_lost");
                 }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The completion's unit of work failed: neither the completion nor its counts were applied. The
+                    // message stays claimed until its lease runs out and is then delivered again (senders dedupe by key).
+                    Count("complete_failed");
+                }
             }
 
-            foreach (var tenant in counts.Keys.Select(k => k.Item1).Concat(sends.Keys.Select(k => k.Item1)).Distinct())
+            foreach (var tenant in counts.Keys.Select(k => k.Item1).Distinct())
             {
-                await RecordAsync(tenant, counts, sends, cancellationToken).ConfigureAwait(false);
+                await RecordAsync(tenant, counts, cancellationToken).ConfigureAwait(false);
             }
         }
 
         return new DispatchResult(sent, deferred, skipped, failed);
     }
 
-    // Journey counters and the customers' sends per channel (what best-channel sends rank by), in one unit of work per
-    // tenant; a customer's response record may meet a concurrent ingest (an open): read again and retry.
-    private async ValueTask RecordAsync(
-        TenantId tenant, Dictionary<(TenantId, string, string), long> counts, Dictionary<(TenantId, CustomerId), List<ContactChannel>> sends, CancellationToken cancellationToken)
+    /// <summary>Completes a message in one unit of work with its journey counters and, for a send on a channel, the
+    /// customer's send count on that channel (what best-channel sends rank by): both are applied or neither is.
+    /// Returns false when the claim was lost (another dispatcher holds the message now). A concurrent change of the
+    /// customer's response record (an open being ingested) is read again and retried.</summary>
+    private async ValueTask<bool> CompleteAsync(OutboxMessage m, string journey, List<string> counters, ContactChannel? channel, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
+            var session = await store.OpenSessionAsync(m.Tenant, cancellationToken).ConfigureAwait(false);
             await using var scope = session.ConfigureAwait(false);
-            foreach (var ((t, journey, counter), value) in counts)
+            await session.Outbox.CompleteAsync(m.Key, owner, cancellationToken).ConfigureAwait(false);
+            foreach (var counter in counters)
             {
-                if (t == tenant)
-                {
-                    await session.Journeys.CountAsync(journey, counter, value, cancellationToken).ConfigureAwait(false);
-                }
+                await session.Journeys.CountAsync(journey, counter, 1, cancellationToken).ConfigureAwait(false);
             }
 
-            foreach (var ((t, customer), channels) in sends)
+            if (channel is { } c)
             {
-                if (t != tenant)
-                {
-                    continue;
-                }
-
-                var response = await session.Journeys.GetResponseAsync(customer, cancellationToken).ConfigureAwait(false) ?? new CustomerChannelResponse { Customer = customer };
-                var updated = response;
-                foreach (var channel in channels)
-                {
-                    updated = updated.With(channel, c => c with { Sent = c.Sent + 1 });
-                }
-
-                await session.Journeys.SaveResponseAsync(updated, response.Version, cancellationToken).ConfigureAwait(false);
+                var response = await session.Journeys.GetResponseAsync(m.Customer, cancellationToken).ConfigureAwait(false) ?? new CustomerChannelResponse { Customer = m.Customer };
+                await session.Journeys.SaveResponseAsync(response.With(c, x => x with { Sent = x.Sent + 1 }), response.Version, cancellationToken).ConfigureAwait(false);
             }
 
             try
             {
                 await session.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return;
+                return true;
             }
-            catch (ConcurrencyConflictException) when (attempt < 5)
+            catch (ConcurrencyConflictException) when (attempt < 3)
             {
             }
+            catch (ConcurrencyConflictException)
+            {
+                return false;
+            }
         }
+    }
+
+    // Journey counters of what did not complete (deferrals, retries, lost leases), in one unit of work per tenant.
+    private async ValueTask RecordAsync(TenantId tenant, Dictionary<(TenantId, string, string), long> counts, CancellationToken cancellationToken)
+    {
+        var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
+        await using var scope = session.ConfigureAwait(false);
+        foreach (var ((t, journey, counter), value) in counts)
+        {
+            if (t == tenant)
+            {
+                await session.Journeys.CountAsync(journey, counter, value, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await session.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private enum Kind

@@ -62,6 +62,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
     private readonly Dictionary<(string Group, string Key), long> counters = [];
     private readonly Dictionary<string, OutboxMessage> outbox = new(StringComparer.Ordinal);
     private readonly List<CustomerId> outboxCancellations = [];
+    private readonly Dictionary<string, string> outboxCompletions = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Collection, string Key), long?> keptSequences = [];
     private bool disposed;
 
@@ -97,6 +98,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
 
         changes.OutboxCancellations.AddRange(outboxCancellations);
         changes.Outbox.AddRange(outbox.Values);
+        changes.OutboxCompletions.AddRange(outboxCompletions.Select(c => new OutboxCompletion(c.Key, c.Value)));
         if (!changes.IsEmpty)
         {
             await backend.CommitAsync(tenant, changes, cancellationToken).ConfigureAwait(false);
@@ -121,6 +123,7 @@ internal sealed partial class DocumentSession(TenantId tenant, IDocumentBackend 
         counters.Clear();
         outbox.Clear();
         outboxCancellations.Clear();
+        outboxCompletions.Clear();
         keptSequences.Clear();
         ClearParts();
     }

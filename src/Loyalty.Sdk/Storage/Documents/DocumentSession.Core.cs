@@ -180,6 +180,14 @@ internal sealed partial class DocumentSession : IProcessedEventRepository, IIden
         return true;
     }
 
+    ValueTask IOutboxRepository.CompleteAsync(string key, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentException.ThrowIfNullOrEmpty(owner);
+        outboxCompletions[key] = owner;
+        return ValueTask.CompletedTask;
+    }
+
     ValueTask IOutboxRepository.CancelForCustomerAsync(CustomerId customer, CancellationToken cancellationToken)
     {
         foreach (var key in outbox.Where(kv => kv.Value.Customer == customer).Select(kv => kv.Key).ToArray())

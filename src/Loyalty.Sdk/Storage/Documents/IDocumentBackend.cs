@@ -214,6 +214,16 @@ public sealed class DocumentChangeSet
     /// before <see cref="Outbox"/>).</summary>
     public List<CustomerId> OutboxCancellations { get; } = [];
 
+    /// <summary>Claimed outbox messages to mark delivered (see <see cref="IOutboxRepository.CompleteAsync"/>): if one is
+    /// no longer claimed by its owner, the backend throws <see cref="Validation.ConcurrencyConflictException"/> and
+    /// applies nothing.</summary>
+    public List<OutboxCompletion> OutboxCompletions { get; } = [];
+
     /// <summary>Whether there is nothing to write.</summary>
-    public bool IsEmpty => Documents.Count == 0 && Appends.Count == 0 && EntryChanges.Count == 0 && Counters.Count == 0 && Outbox.Count == 0 && OutboxCancellations.Count == 0;
+    public bool IsEmpty => Documents.Count == 0 && Appends.Count == 0 && EntryChanges.Count == 0 && Counters.Count == 0 && Outbox.Count == 0 && OutboxCancellations.Count == 0 && OutboxCompletions.Count == 0;
 }
+
+/// <summary>A claimed outbox message to mark delivered in a change set.</summary>
+/// <param name="Key">The message key.</param>
+/// <param name="Owner">The dispatcher that must still hold the claim.</param>
+public sealed record OutboxCompletion(string Key, string Owner);

@@ -13,6 +13,9 @@ internal sealed class DueLeases<TKey>
 {
     private readonly Dictionary<TKey, (string Owner, Instant Until)> leases = [];
 
+    /// <summary>Leases held (live or lapsed but not yet ended by a write).</summary>
+    public int Count => leases.Count;
+
     /// <summary>Leases up to <paramref name="max"/> of <paramref name="due"/> (earliest first) to <paramref name="owner"/>,
     /// skipping those another owner holds a live lease on.</summary>
     public List<TKey> Claim(IEnumerable<TKey> due, int max, string owner, Instant now, Instant until)

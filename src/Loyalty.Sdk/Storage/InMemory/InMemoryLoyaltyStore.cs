@@ -95,6 +95,7 @@ public sealed partial class InMemoryLoyaltyStore : ILoyaltyStore
         private readonly Dictionary<string, (OrderRecord Value, long Expected)> orders = new(StringComparer.Ordinal);
         private readonly List<Decision> decisions = [];
         private readonly Dictionary<string, OutboxMessage> outbox = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> completions = new(StringComparer.Ordinal);
         private readonly Dictionary<Type, IInMemoryPart> parts = [];
         private bool disposed;
 
@@ -135,6 +136,35 @@ public sealed partial class InMemoryLoyaltyStore : ILoyaltyStore
             foreach (var part in parts.Values)
             {
                 part.Validate();
+            }
+
+            // Completions are checked and applied under the outbox lock, so no claim can come in between.
+            var outboxLocked = false;
+            try
+            {
+                if (completions.Count > 0)
+                {
+                    Monitor.Enter(data.OutboxLock, ref outboxLocked);
+                    foreach (var (key, owner) in completions)
+                    {
+                        if (!data.Outbox.TryGetValue(key, out var entry) || entry.Owner != owner || entry.Done)
+                        {
+                            throw new ConcurrencyConflictException($"Outbox message '{key}' is no longer claimed by '{owner}'.");
+                        }
+                    }
+
+                    foreach (var key in completions.Keys)
+                    {
+                        data.Outbox[key].Done = true;
+                    }
+                }
+            }
+            finally
+            {
+                if (outboxLocked)
+                {
+                    Monitor.Exit(data.OutboxLock);
+                }
             }
 
             foreach (var (id, e) in events)
@@ -283,6 +313,14 @@ public sealed partial class InMemoryLoyaltyStore : ILoyaltyStore
             return ValueTask.FromResult(page);
         }
 
+        ValueTask IOutboxRepository.CompleteAsync(string key, string owner, CancellationToken cancellationToken)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(key);
+            ArgumentException.ThrowIfNullOrEmpty(owner);
+            completions[key] = owner;
+            return ValueTask.CompletedTask;
+        }
+
         ValueTask<bool> IOutboxRepository.EnqueueAsync(OutboxMessage message, CancellationToken cancellationToken)
         {
             bool exists;
@@ -318,6 +356,7 @@ public sealed partial class InMemoryLoyaltyStore : ILoyaltyStore
         private void Clear()
         {
             events.Clear();
+            completions.Clear();
             index.Clear();
             identities.Clear();
             profiles.Clear();
