@@ -149,6 +149,11 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
         }
 
         await EnsureReadyAsync(cancellationToken).ConfigureAwait(false);
+        if (keys.Count <= SmallReadAhead)
+        {
+            return await GetFewAsync(tenant, keys, cancellationToken).ConfigureAwait(false);
+        }
+
         var collections = new string?[keys.Count];
         var names = new string?[keys.Count];
         for (var i = 0; i < keys.Count; i++)
@@ -177,6 +182,53 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
                     reader.GetString(5),
                     reader.GetInt64(6)));
             }
+        }
+
+        return result;
+    }
+
+    /// <summary>Up to this many keys, <see cref="GetManyAsync"/> sends one single-key statement per key in one batch
+    /// (one round trip, each with the plan of <see cref="GetAsync"/>); above, one join with the arrays of keys.</summary>
+    internal const int SmallReadAhead = 16;
+
+    private async ValueTask<IReadOnlyList<StoredDocument>> GetFewAsync(TenantId tenant, IReadOnlyList<DocumentKey> keys, CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connectionScope = connection.ConfigureAwait(false);
+        var batch = new NpgsqlBatch(connection);
+        await using var batchScope = batch.ConfigureAwait(false);
+        foreach (var key in keys)
+        {
+            Add(
+                batch,
+                sql.GetDocument,
+                Text(Tenant(tenant)),
+                Text(key.Collection ?? throw new ArgumentException("A key names its collection.", nameof(keys))),
+                Text(key.Key ?? throw new ArgumentException("A key cannot be null.", nameof(keys))));
+        }
+
+        var result = new List<StoredDocument>(keys.Count);
+        var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            var i = 0;
+            do
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    result.Add(new StoredDocument(
+                        keys[i].Collection,
+                        keys[i].Key,
+                        reader.IsDBNull(0) ? null : reader.GetString(0),
+                        reader.GetInt64(1),
+                        reader.IsDBNull(2) ? null : Instant.FromUnixTimeTicks(reader.GetInt64(2)),
+                        reader.GetString(3),
+                        reader.GetInt64(4)));
+                }
+
+                i++;
+            }
+            while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
         }
 
         return result;

@@ -62,6 +62,13 @@ public sealed class DocumentTests(PostgresServer server)
         var profile = found.First(d => d.Collection == "profile" && d.Key == "cus_1");
         Assert.Equal(("cus_1", 1L, (Instant?)T0), (profile.Customer, profile.Version, profile.DueAt));
         Assert.Empty(await db.GetManyAsync(Tenant, []));
+
+        // Many keys (one join with the arrays of keys rather than one statement per key): the same answer.
+        var many = Enumerable.Range(0, 40).Select(i => new DocumentKey(i % 2 == 0 ? "profile" : "ledger", $"cus_{i % 4}")).ToList();
+        Assert.True(many.Count > PostgreSqlDocumentBackend.SmallReadAhead);
+        Assert.Equal(
+            ["ledger/cus_1", "profile/cus_2"],
+            (await db.GetManyAsync(Tenant, many)).Select(d => $"{d.Collection}/{d.Key}").Distinct().Order(StringComparer.Ordinal));
     }
 
     [Fact]
