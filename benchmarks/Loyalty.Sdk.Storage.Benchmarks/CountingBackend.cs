@@ -46,6 +46,9 @@ public sealed class CountingBackend(IDocumentBackend inner) : IDocumentBackend, 
     }
 
     /// <inheritdoc />
+    public bool PrefersReadAhead => inner.PrefersReadAhead;
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<StoredDocument>> GetManyAsync(TenantId tenant, IReadOnlyList<DocumentKey> keys, CancellationToken cancellationToken = default)
     {
         var start = Stopwatch.GetTimestamp();

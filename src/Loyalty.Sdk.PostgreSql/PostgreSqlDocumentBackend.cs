@@ -187,6 +187,10 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
         return result;
     }
 
+    /// <inheritdoc />
+    /// <remarks>True: every read is a round trip to the server.</remarks>
+    public bool PrefersReadAhead => true;
+
     /// <summary>Up to this many keys, <see cref="GetManyAsync"/> sends one single-key statement per key in one batch
     /// (one round trip, each with the plan of <see cref="GetAsync"/>); above, one join with the arrays of keys.</summary>
     internal const int SmallReadAhead = 16;

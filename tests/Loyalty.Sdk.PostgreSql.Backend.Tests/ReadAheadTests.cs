@@ -100,6 +100,8 @@ public sealed class ReadAheadTests(PostgresServer server)
 
         public IOutboxStore Outbox => inner.Outbox;
 
+        public bool PrefersReadAhead => inner.PrefersReadAhead;
+
         public string Describe() => string.Join(", ", byKind.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"));
 
         private void Read(string what)

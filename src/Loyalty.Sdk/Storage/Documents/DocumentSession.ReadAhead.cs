@@ -19,6 +19,11 @@ internal sealed partial class DocumentSession : IReadAheadSession
     async ValueTask IReadAheadSession.ReadAheadAsync(ReadAheadRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (!backend.PrefersReadAhead)
+        {
+            return;
+        }
+
         var first = new List<DocumentKey>();
         foreach (var id in request.EventIds)
         {

@@ -21,6 +21,11 @@ public interface IDocumentBackend
     /// <summary>One document, or null when there is none.</summary>
     ValueTask<StoredDocument?> GetAsync(TenantId tenant, string collection, string key, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether reads cost a network round trip each, so that sessions should read ahead what a unit of work
+    /// will read (with <see cref="GetManyAsync"/>). False by default: an embedded database reads a document in
+    /// microseconds, and reading ahead would only read more.</summary>
+    bool PrefersReadAhead => false;
+
     /// <summary>
     /// Several documents by key at once: the ones that exist, in any order. The SDK prefetches what a batch of events
     /// will read with it, so a backend whose reads are network round trips should answer it in one (the default reads
