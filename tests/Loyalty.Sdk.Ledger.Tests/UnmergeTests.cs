@@ -153,6 +153,14 @@ public sealed class UnmergePropertyTests
         Gen.Select(Step.Array[0, 12], Step.Array[0, 12]).Sample((before, after) => Run(before, after), iter: 300, threads: 1);
     }
 
+    /// <summary>A history the property once found: the unmerge only compensated the absorbed customer from the program
+    /// (no entry on the survivor's side), and running it again compensated a second time.</summary>
+    [Fact]
+    public void An_unmerge_that_only_compensates_the_absorbed_customer_runs_once()
+    {
+        Gen.Select(Step.Array[0, 12], Step.Array[0, 12]).Sample((before, after) => Run(before, after), seed: "7jSwCXuzd8H1", iter: 1, threads: 1);
+    }
+
     private static void Run((int Op, bool OnAbsorbed, long Amount)[] before, (int Op, bool OnAbsorbed, long Amount)[] after)
     {
         var engine = new LedgerEngine(Programs.Simple(pendingDays: 5, start: PendingStart.Placement));

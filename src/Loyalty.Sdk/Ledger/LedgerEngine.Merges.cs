@@ -141,7 +141,9 @@ public sealed partial class LedgerEngine
         ArgumentNullException.ThrowIfNull(absorbedJournal);
         var key = string.Create(CultureInfo.InvariantCulture, $"unmerge:{mergeId}@{mergedAt.ToUnixTimeTicks()}");
         var posting = Begin(key, now, survivor, absorbed);
-        if (survivorJournal.Any(t => string.Equals(t.Reason.CommandKey, key, StringComparison.Ordinal)))
+        // Done already when either side's journal holds an entry of it (an unmerge may touch only the absorbed
+        // customer, e.g. points the program compensates).
+        if (survivorJournal.Concat(absorbedJournal).Any(t => string.Equals(t.Reason.CommandKey, key, StringComparison.Ordinal)))
         {
             return posting;
         }

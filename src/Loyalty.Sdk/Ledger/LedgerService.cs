@@ -236,7 +236,7 @@ public sealed class LedgerService : ILedgerService
         long expired = 0, activated = 0, released = 0;
         var more = false;
         var seen = new HashSet<CustomerId>();
-        var lease = options.DueWorkLease > Duration.Zero ? options.DueWorkLease : Duration.FromMinutes(5);
+        var lease = DueWorkOwner.Lease(options.DueWorkLease);
         var conflicts = 0;
         while (customers < maxCustomers)
         {
