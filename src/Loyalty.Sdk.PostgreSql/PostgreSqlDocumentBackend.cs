@@ -129,14 +129,7 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
             return null;
         }
 
-        return new StoredDocument(
-            collection,
-            key,
-            reader.IsDBNull(0) ? null : reader.GetString(0),
-            reader.GetInt64(1),
-            reader.IsDBNull(2) ? null : Instant.FromUnixTimeTicks(reader.GetInt64(2)),
-            reader.GetString(3),
-            reader.GetInt64(4));
+        return Document(reader, collection, key, 0);
     }
 
     /// <inheritdoc />
@@ -173,14 +166,7 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                result.Add(new StoredDocument(
-                    reader.GetString(0),
-                    reader.GetString(1),
-                    reader.IsDBNull(2) ? null : reader.GetString(2),
-                    reader.GetInt64(3),
-                    reader.IsDBNull(4) ? null : Instant.FromUnixTimeTicks(reader.GetInt64(4)),
-                    reader.GetString(5),
-                    reader.GetInt64(6)));
+                result.Add(Document(reader, reader.GetString(0), reader.GetString(1), 2));
             }
         }
 
@@ -220,14 +206,7 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
             {
                 if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    result.Add(new StoredDocument(
-                        keys[i].Collection,
-                        keys[i].Key,
-                        reader.IsDBNull(0) ? null : reader.GetString(0),
-                        reader.GetInt64(1),
-                        reader.IsDBNull(2) ? null : Instant.FromUnixTimeTicks(reader.GetInt64(2)),
-                        reader.GetString(3),
-                        reader.GetInt64(4)));
+                    result.Add(Document(reader, keys[i].Collection, keys[i].Key, 0));
                 }
 
                 i++;
@@ -259,14 +238,7 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                result.Add(new StoredDocument(
-                    collection,
-                    reader.GetString(0),
-                    reader.IsDBNull(1) ? null : reader.GetString(1),
-                    reader.GetInt64(2),
-                    Instant.FromUnixTimeTicks(reader.GetInt64(3)),
-                    reader.GetString(4),
-                    reader.GetInt64(5)));
+                result.Add(Document(reader, collection, reader.GetString(0), 1));
             }
         }
 
@@ -324,14 +296,7 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
         await using var readerScope = reader.ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            result.Add(new StoredDocument(
-                query.Collection,
-                reader.GetString(0),
-                reader.IsDBNull(1) ? null : reader.GetString(1),
-                reader.GetInt64(2),
-                reader.IsDBNull(3) ? null : Instant.FromUnixTimeTicks(reader.GetInt64(3)),
-                reader.GetString(4),
-                reader.GetInt64(5)));
+            result.Add(Document(reader, query.Collection, reader.GetString(0), 1));
         }
 
         return result;
@@ -578,6 +543,17 @@ public sealed class PostgreSqlDocumentBackend : IDocumentBackend, IAsyncDisposab
     internal ValueTask EnsureReadyAsync(CancellationToken cancellationToken) => ready ? ValueTask.CompletedTask : StartAsync(cancellationToken);
 
     internal static string Tenant(TenantId tenant) => tenant.Value ?? throw new ArgumentException("A tenant is required.", nameof(tenant));
+
+    /// <summary>A document from the columns customer, version, due_at, body, seq of a row, starting at
+    /// <paramref name="at"/>.</summary>
+    private static StoredDocument Document(NpgsqlDataReader reader, string collection, string key, int at) => new(
+        collection,
+        key,
+        reader.IsDBNull(at) ? null : reader.GetString(at),
+        reader.GetInt64(at + 1),
+        reader.IsDBNull(at + 2) ? null : Instant.FromUnixTimeTicks(reader.GetInt64(at + 2)),
+        reader.GetString(at + 3),
+        reader.GetInt64(at + 4));
 
     internal static NpgsqlParameter Text(string? value) => new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
 

@@ -103,7 +103,7 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
         cmd.Parameters["$c"].Value = collection;
         cmd.Parameters["$k"].Value = key;
         using var reader = cmd.ExecuteReader();
-        return reader.Read() ? new StoredDocument(collection, key, Text(reader, 0), reader.GetInt64(1), Time(reader, 2), reader.GetString(3), reader.GetInt64(4)) : null;
+        return reader.Read() ? Document(reader, collection, key, 0) : null;
     }
 
     /// <inheritdoc />
@@ -138,7 +138,7 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {
-            result.Add(new StoredDocument(query.Collection, reader.GetString(0), Text(reader, 1), reader.GetInt64(2), Time(reader, 3), reader.GetString(4), reader.GetInt64(5)));
+            result.Add(Document(reader, query.Collection, reader.GetString(0), 1));
         }
 
         return result;
@@ -175,7 +175,7 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
                 using var reader = cmd.ExecuteReader();
                 while (reader.Read())
                 {
-                    result.Add(new StoredDocument(collection, reader.GetString(0), Text(reader, 1), reader.GetInt64(2), Time(reader, 3), reader.GetString(4), reader.GetInt64(5)));
+                    result.Add(Document(reader, collection, reader.GetString(0), 1));
                 }
             },
             cancellationToken).ConfigureAwait(false);
@@ -484,6 +484,11 @@ public sealed class SqliteDocumentBackend : IDocumentBackend, IAsyncDisposable, 
             cmd.Parameters[name].Value = value ?? DBNull.Value;
         }
     }
+
+    /// <summary>A document from the columns customer, version, due_at, body, seq of a row, starting at
+    /// <paramref name="at"/>.</summary>
+    private static StoredDocument Document(SqliteDataReader reader, string collection, string key, int at) =>
+        new(collection, key, Text(reader, at), reader.GetInt64(at + 1), Time(reader, at + 2), reader.GetString(at + 3), reader.GetInt64(at + 4));
 
     private static string? Text(SqliteDataReader reader, int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
 

@@ -133,8 +133,7 @@ internal sealed class JourneyService(ILoyaltyStore store, IProgramProvider progr
         {
             var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
             await using var scope = session.ConfigureAwait(false);
-            var lease = registry.Options.DueWorkLease > Duration.Zero ? registry.Options.DueWorkLease : Duration.FromMinutes(5);
-            var due = await session.Journeys.ClaimDueAsync(now, pageSize, lease, owner, cancellationToken).ConfigureAwait(false);
+            var due = await session.Journeys.ClaimDueAsync(now, pageSize, Pipeline.DueWorkOwner.Lease(registry.Options.DueWorkLease), owner, cancellationToken).ConfigureAwait(false);
             if (due.Count == 0)
             {
                 break;

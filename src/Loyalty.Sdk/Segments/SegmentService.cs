@@ -109,7 +109,7 @@ internal sealed class SegmentService(ILoyaltyStore store, IProgramProvider progr
             var session = await store.OpenSessionAsync(tenant, cancellationToken).ConfigureAwait(false);
             await using (session.ConfigureAwait(false))
             {
-                var due = await session.Segments.ClaimDueAsync(now, options.DueWorkBatchSize, options.DueWorkLease > Duration.Zero ? options.DueWorkLease : Duration.FromMinutes(5), owner, cancellationToken).ConfigureAwait(false);
+                var due = await session.Segments.ClaimDueAsync(now, options.DueWorkBatchSize, DueWorkOwner.Lease(options.DueWorkLease), owner, cancellationToken).ConfigureAwait(false);
                 if (due.Count == 0)
                 {
                     return new SegmentDueWorkResult(customers, changes);

@@ -22,6 +22,18 @@ internal sealed class DueLeases<TKey>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         ArgumentException.ThrowIfNullOrEmpty(owner);
+        if (leases.Count > 1024)
+        {
+            // Leases whose item was never written (skipped work, a crashed worker) are dropped once they lapse.
+            foreach (var (key, held) in leases)
+            {
+                if (held.Until <= now)
+                {
+                    leases.Remove(key);
+                }
+            }
+        }
+
         var claimed = new List<TKey>();
         foreach (var key in due)
         {
